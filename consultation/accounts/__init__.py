@@ -1,0 +1,1 @@
+"""Accounts: regions, organisations, users, sessions and invitations."""

@@ -1,0 +1,308 @@
+"""Account use cases: passwords, sign-in sessions, users, organisations and invitations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+
+from consultation.accounts.models import (
+    Invitation,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+    UserSession,
+)
+from consultation.core import audit
+from consultation.core.errors import Conflict, DomainError, Gone, NotFound
+from consultation.core.mail import send_mail
+from consultation.core.models import utcnow
+from consultation.extensions import db
+
+MIN_PASSWORD_LENGTH = 12
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile).
+_hasher = PasswordHasher()
+# A real hash to verify against when the email is unknown, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class InvalidCredentials(DomainError):
+    """Unknown email or wrong password: one message for both, so accounts cannot be probed."""
+
+    status_code = 401
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords too short to resist guessing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        )
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared without case and surrounding spaces."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The user with this email, whatever its case."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with these credentials, or InvalidCredentials."""
+    user = find_user_by_email(email)
+    stored_hash = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored_hash, password)
+        valid = user is not None and user.password_hash is not None and user.is_active
+    except (VerificationError, InvalidHashError):
+        valid = False
+    if not valid:
+        audit.record("auth.sign_in_failed", user, email=normalise_email(email))
+        raise InvalidCredentials(_l("Incorrect email or password."))
+    assert user is not None
+    if _hasher.check_needs_rehash(stored_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, ip_address: str | None, user_agent: str | None) -> str:
+    """Open a sign-in session and return its secret token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user=user,
+            created_at=now,
+            last_seen_at=now,
+            ip_address=ip_address,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    user.last_login_at = now
+    user.session_token = token
+    audit.record("auth.signed_in", user, actor=user)
+    db.session.flush()
+    return token
+
+
+def load_session_user(token: str, now: datetime | None = None) -> User | None:
+    """The active user behind a session token, or None if the session was revoked."""
+    user_session = db.session.scalar(
+        select(UserSession).where(UserSession.token_hash == _token_hash(token))
+    )
+    if user_session is None or not user_session.user.is_active:
+        return None
+    now = now or utcnow()
+    if now - user_session.last_seen_at > SESSION_TOUCH_INTERVAL:
+        user_session.last_seen_at = now
+    user = user_session.user
+    user.session_token = token
+    return user
+
+
+def end_session(user: User) -> None:
+    """Sign out this browser: its session row goes, so a copied cookie stops working."""
+    if user.session_token:
+        db.session.execute(
+            delete(UserSession).where(UserSession.token_hash == _token_hash(user.session_token))
+        )
+    audit.record("auth.signed_out", user, actor=user)
+
+
+def revoke_sessions(user: User, keep_current: bool = False) -> int:
+    """Sign the user out everywhere (but here, when asked); returns how many sessions ended."""
+    statement = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_current and user.session_token:
+        statement = statement.where(UserSession.token_hash != _token_hash(user.session_token))
+    return db.session.execute(statement).rowcount or 0
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The user's signed-in browsers, most recent first."""
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user.id)
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )
+
+
+def is_current_session(user: User, user_session: UserSession) -> bool:
+    return bool(user.session_token) and user_session.token_hash == _token_hash(
+        user.session_token or ""
+    )
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password and sign out every other browser."""
+    try:
+        _hasher.verify(user.password_hash or _DUMMY_HASH, current_password)
+    except (VerificationError, InvalidHashError):
+        raise DomainError(_l("The current password is incorrect.")) from None
+    check_password_strength(new_password)
+    user.password_hash = hash_password(new_password)
+    revoke_sessions(user, keep_current=True)
+    audit.record("account.password_changed", user)
+
+
+def set_user_active(user: User, is_active: bool, actor: User) -> None:
+    """Deactivate (ending every session) or reactivate an account."""
+    if user.id == actor.id and not is_active:
+        raise DomainError(_l("You cannot deactivate your own account."))
+    user.is_active = is_active
+    if not is_active:
+        revoke_sessions(user)
+    audit.record("account.activated" if is_active else "account.deactivated", user, actor=actor)
+
+
+def create_user(
+    email: str,
+    display_name: str,
+    role: Role,
+    password: str | None,
+    organisation: Organisation | None = None,
+    actor: User | None = None,
+) -> User:
+    """Create an account; the email must be new and members need an organisation."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise Conflict(_l("An account already exists for %(email)s.", email=email))
+    check_role_fits_organisation(role, organisation)
+    if password is not None:
+        check_password_strength(password)
+    user = User(
+        email=email,
+        display_name=display_name.strip() or email,
+        role=role,
+        organisation=organisation,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("account.created", user, actor=actor, role=role.value)
+    return user
+
+
+def check_role_fits_organisation(role: Role, organisation: Organisation | None) -> None:
+    """Contributors belong to an organisation; regional editors to a regional association."""
+    if role.needs_organisation and organisation is None:
+        raise DomainError(_l("This role needs an organisation."))
+    if role is Role.REGIONAL_EDITOR and (
+        organisation is None or organisation.kind is not OrganisationKind.ASSOCIATION_REGIONALE
+    ):
+        raise DomainError(_l("A regional editor belongs to a regional Hlm association."))
+
+
+def create_organisation(
+    name: str, kind: OrganisationKind, region_code: str | None, actor: User | None = None
+) -> Organisation:
+    """Add an organisation; names are unique and regional associations have a region."""
+    name = " ".join(name.split())
+    exists = db.session.scalar(
+        select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+    )
+    if exists is not None:
+        raise Conflict(_l("An organisation named “%(name)s” already exists.", name=name))
+    if kind is OrganisationKind.ASSOCIATION_REGIONALE and not region_code:
+        raise DomainError(_l("A regional association needs its region."))
+    organisation = Organisation(name=name, kind=kind, region_code=region_code or None)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record("organisation.created", organisation, actor=actor, kind=kind.value)
+    return organisation
+
+
+def invite_user(
+    email: str,
+    role: Role,
+    organisation: Organisation | None,
+    actor: User | None,
+    valid_for: timedelta,
+) -> tuple[Invitation, str]:
+    """Create a one-time invitation; returns it with its secret token (for the link)."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise Conflict(_l("An account already exists for %(email)s.", email=email))
+    check_role_fits_organisation(role, organisation)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    invitation = Invitation(
+        token_hash=_token_hash(token),
+        email=email,
+        role=role,
+        organisation=organisation,
+        invited_by_id=actor.id if actor else None,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.created", invitation, actor=actor, email=email, role=role.value)
+    return invitation, token
+
+
+def find_invitation(token: str, now: datetime | None = None) -> Invitation:
+    """The usable invitation behind a link: unknown → 404, used → 409, expired → 410."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == _token_hash(token))
+    )
+    if invitation is None:
+        raise NotFound(_l("This invitation link is not valid. Check that you copied it whole."))
+    if invitation.is_accepted:
+        raise Conflict(
+            _l("This invitation has already been used. Sign in with the account it created.")
+        )
+    if invitation.is_expired(now or utcnow()):
+        raise Gone(_l("This invitation has expired. Ask the USH team for a new one."))
+    return invitation
+
+
+def accept_invitation(token: str, display_name: str, password: str) -> User:
+    """Create the invited account, once; the invitation cannot be used again."""
+    invitation = find_invitation(token)
+    check_password_strength(password)
+    # Claim the invitation with a conditional update so that two simultaneous uses cannot both win.
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(_l("This invitation has already been used."))
+    user = create_user(
+        invitation.email, display_name, invitation.role, password, invitation.organisation
+    )
+    db.session.refresh(invitation)
+    invitation.user_id = user.id
+    audit.record("invitation.accepted", invitation, actor=user)
+    return user
+
+
+def send_invitation_mail(invitation: Invitation, link: str) -> None:
+    """E-mail the invitation link to the invited person."""
+    body = render_template("accounts/mail/invitation.txt", invitation=invitation, link=link)
+    send_mail(invitation.email, str(_l("Your invitation to Utiles ensemble")), body)

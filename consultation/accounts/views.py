@@ -1,0 +1,322 @@
+"""Sign-in, sign-out, the account page, invitations, and staff pages for accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+
+from consultation.accounts import services
+from consultation.accounts.forms import (
+    ORGANISATION_KIND_LABELS,
+    ROLE_LABELS,
+    AcceptInvitationForm,
+    ConfirmForm,
+    InvitationForm,
+    OrganisationForm,
+    PasswordChangeForm,
+    SignInForm,
+)
+from consultation.accounts.models import (
+    Invitation,
+    Organisation,
+    OrganisationKind,
+    Region,
+    Role,
+    User,
+    UserSession,
+)
+from consultation.core.errors import DomainError
+from consultation.core.permissions import access, is_admin, public, signed_in
+from consultation.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+SIGN_IN_LIMIT = "5 per minute"
+
+
+def _submitted_email() -> str:
+    return "account:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow `next` to a path on this site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("pages.index")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@access(public)
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+@limiter.limit(SIGN_IN_LIMIT, key_func=_submitted_email, methods=["POST"])
+def sign_in():
+    """Sign in with email and password."""
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.InvalidCredentials as error:
+            form.password.errors.append(str(error.message))
+            db.session.commit()  # keep the audit entry of the failed attempt
+            status = 401
+        else:
+            language = session.get("lang")
+            session.clear()  # a fresh session on sign-in: no fixation
+            if language:
+                session["lang"] = language
+            services.start_session(user, request.remote_addr, request.user_agent.string)
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/sign_in.html", form=form), status
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@access(signed_in)
+def sign_out():
+    """Sign out this browser; its session cookie stops working."""
+    services.end_session(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("pages.index"))
+
+
+@bp.route("/compte")
+@access(signed_in)
+def account():
+    """The user's account: profile, password and signed-in browsers."""
+    user = current_user._get_current_object()
+    return render_template(
+        "accounts/account.html",
+        password_form=PasswordChangeForm(),
+        confirm_form=ConfirmForm(),
+        sessions=services.active_sessions(user),
+        is_current=lambda s: services.is_current_session(user, s),
+    )
+
+
+@bp.route("/compte/mot-de-passe", methods=["POST"])
+@access(signed_in)
+def change_password():
+    """Change the password; every other browser is signed out."""
+    user = current_user._get_current_object()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(user, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            form.current_password.errors.append(str(error.message))
+        else:
+            flash(
+                _("Your password has been changed. Your other browsers are signed out."), "success"
+            )
+            return redirect(url_for("accounts.account"))
+    page = render_template(
+        "accounts/account.html",
+        password_form=form,
+        confirm_form=ConfirmForm(),
+        sessions=services.active_sessions(user),
+        is_current=lambda s: services.is_current_session(user, s),
+    )
+    return page, 400
+
+
+@bp.route("/compte/sessions/<int:session_id>/fermer", methods=["POST"])
+@access(signed_in)
+def revoke_session(session_id: int):
+    """Sign out one of the user's other browsers."""
+    user_session = db.session.get(UserSession, session_id)
+    if user_session is None or user_session.user_id != current_user.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    db.session.delete(user_session)
+    flash(_("That browser is signed out."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@access(public)
+@limiter.limit("20 per minute")
+def accept_invitation(token: str):
+    """Create an account from a one-time invitation link."""
+    invitation = services.find_invitation(token)
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(token, form.display_name.data, form.new_password.data)
+        except DomainError as error:
+            form.new_password.errors.append(str(error.message))
+        else:
+            session.clear()
+            services.start_session(user, request.remote_addr, request.user_agent.string)
+            login_user(user)
+            flash(_("Your account is ready. Welcome!"), "success")
+            return redirect(url_for("pages.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "accounts/accept_invitation.html", form=form, invitation=invitation
+    ), status
+
+
+# --- Staff pages -------------------------------------------------------------------------
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    regions = db.session.scalars(select(Region).order_by(Region.name))
+    return [("", "—")] + [(region.code, region.name) for region in regions]
+
+
+def _organisation_choices() -> list[tuple[str, str]]:
+    organisations = db.session.execute(
+        select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    )
+    return [("", "—")] + [(str(org_id), name) for org_id, name in organisations]
+
+
+@bp.route("/gestion/organisations", methods=["GET", "POST"])
+@access(is_admin)
+def organisations():
+    """List organisations and add one."""
+    form = OrganisationForm()
+    form.region_code.choices = _region_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            organisation = services.create_organisation(
+                form.name.data,
+                OrganisationKind(form.kind.data),
+                form.region_code.data,
+                actor=current_user._get_current_object(),
+            )
+        except DomainError as error:
+            form.name.errors.append(str(error.message))
+            status = error.status_code
+        else:
+            flash(_("Organisation “%(name)s” added.", name=organisation.name), "success")
+            return redirect(url_for("accounts.organisations"))
+    elif request.method == "POST":
+        status = 400
+    kind = request.args.get("kind")
+    query = (
+        select(Organisation, func.count(User.id))
+        .outerjoin(User, User.organisation_id == Organisation.id)
+        .group_by(Organisation.id)
+        .order_by(Organisation.kind, Organisation.name)
+    )
+    if kind in OrganisationKind.__members__.values():
+        query = query.where(Organisation.kind == kind)
+    rows = db.session.execute(query).all()
+    return render_template("accounts/organisations.html", form=form, rows=rows, kind=kind), status
+
+
+@bp.route("/gestion/utilisateurs")
+@access(is_admin)
+def users():
+    """List accounts, by role."""
+    role = request.args.get("role")
+    query = select(User).order_by(User.role, User.email)
+    if role in Role.__members__.values():
+        query = query.where(User.role == role)
+    return render_template(
+        "accounts/users.html",
+        users=db.session.scalars(query).all(),
+        role=role,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/gestion/utilisateurs/<int:user_id>/activation", methods=["POST"])
+@access(is_admin)
+def set_user_active(user_id: int):
+    """Deactivate or reactivate an account; deactivation ends its sessions at once."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    activate = request.form.get("active") == "1"
+    services.set_user_active(user, activate, current_user._get_current_object())
+    message = _("Account reactivated.") if activate else _("Account deactivated.")
+    flash(message, "success")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/gestion/invitations", methods=["GET", "POST"])
+@access(is_admin)
+def invitations():
+    """Invite a person by email with a one-time, expiring link."""
+    form = InvitationForm()
+    form.organisation_id.choices = _organisation_choices()
+    status = 200
+    link = None
+    if form.validate_on_submit():
+        organisation = (
+            db.session.get(Organisation, form.organisation_id.data)
+            if form.organisation_id.data
+            else None
+        )
+        days = current_app.config["INVITATION_DAYS"]
+        try:
+            invitation, token = services.invite_user(
+                form.email.data,
+                Role(form.role.data),
+                organisation,
+                current_user._get_current_object(),
+                timedelta(days=days),
+            )
+        except DomainError as error:
+            form.email.errors.append(str(error.message))
+            status = error.status_code
+        else:
+            link = current_app.config["BASE_URL"] + url_for(
+                "accounts.accept_invitation", token=token
+            )
+            services.send_invitation_mail(invitation, link)
+            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+            form = InvitationForm(formdata=None)
+            form.organisation_id.choices = _organisation_choices()
+    elif request.method == "POST":
+        status = 400
+    pending = db.session.scalars(
+        select(Invitation).order_by(Invitation.created_at.desc()).limit(100)
+    ).all()
+    return render_template(
+        "accounts/invitations.html", form=form, invitations=pending, link=link
+    ), status
+
+
+@bp.app_template_global()
+def role_label(role: str) -> str:
+    """The readable name of a role."""
+    return str(ROLE_LABELS[Role(role)])
+
+
+@bp.app_template_global()
+def role_choices() -> list[tuple[str, str]]:
+    return [(role.value, str(label)) for role, label in ROLE_LABELS.items()]
+
+
+@bp.app_template_global()
+def organisation_kind_label(kind: str) -> str:
+    """The readable name of an organisation kind."""
+    return str(ORGANISATION_KIND_LABELS[OrganisationKind(kind)])

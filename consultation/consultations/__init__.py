@@ -1,0 +1,1 @@
+"""Consultations, their phases and planned dates, and their themes."""

@@ -1,0 +1,1 @@
+"""Shared pieces used by every domain package: models, permissions, errors, mail, jobs, audit."""

@@ -1,0 +1,45 @@
+"""Database session policy: SQLite pragmas, one commit per request, query counting."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask, Response, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from consultation.extensions import db
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers work while one writer writes; foreign keys are off by default in SQLite."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _count_query(*_args) -> None:
+    if has_request_context():
+        g.query_count = g.get("query_count", 0) + 1
+
+
+def init_app(app: Flask) -> None:
+    """Install the engine hooks and the request transaction policy."""
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+        event.listen(Engine, "before_cursor_execute", _count_query)
+
+    @app.after_request
+    def commit_or_roll_back(response: Response) -> Response:
+        """A request commits once, only when it succeeded; any error rolls everything back."""
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        if app.config["QUERY_COUNT_HEADER"]:
+            response.headers["X-Query-Count"] = str(g.get("query_count", 0))
+        return response

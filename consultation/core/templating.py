@@ -1,0 +1,32 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import get_locale
+
+from consultation.core import i18n, permissions
+from consultation.core.markdown import render_markdown
+from consultation.core.models import utcnow
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        long_date=i18n.long_date,
+        short_date=i18n.short_date,
+        date_time=i18n.date_time,
+        markdown=render_markdown,
+    )
+    app.jinja_env.globals.update(
+        can=permissions.can,
+        rules=permissions,
+        language_names=i18n.LANGUAGE_NAMES,
+        now=utcnow,
+    )
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def page_context() -> dict[str, object]:
+        return {"current_locale": str(get_locale()), "current_path": request.full_path.rstrip("?")}

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
@@ -68,10 +68,22 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, object]:
     return _test_config(database_url, tmp_path)
 
 
+class RequestIsolatingClient(FlaskClient):
+    """Requests made while the test holds an app context reuse it, and so its `g`: clear `g`
+    before each request so that nothing (such as Flask-Login's cached user) leaks between them."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config: dict[str, object]) -> Iterator[Flask]:
     """An application on the migrated database, emptied after the test."""
     application = create_app(app_config)
+    application.test_client_class = RequestIsolatingClient
     with application.app_context():
         yield application
         _db.session.remove()

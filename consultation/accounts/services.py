@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
@@ -57,6 +58,14 @@ def check_password_strength(password: str) -> None:
 def normalise_email(email: str) -> str:
     """Emails are compared without case and surrounding spaces."""
     return email.strip().lower()
+
+
+def check_email_address(email: str) -> None:
+    """Refuse what cannot be an e-mail address (the CLI has no form to check it)."""
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise DomainError(_l("“%(email)s” is not a valid e-mail address.", email=email)) from None
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -131,6 +140,16 @@ def end_session(user: User) -> None:
     audit.record("auth.signed_out", user, actor=user)
 
 
+def end_other_session(user: User, session_id: int) -> None:
+    """Sign out one of the user's browsers; another user's session is not found (404)."""
+    deleted = db.session.execute(
+        delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
+    ).rowcount
+    if deleted != 1:
+        raise NotFound(_l("This session does not exist or has already ended."))
+    audit.record("auth.session_revoked", user, session_id=session_id)
+
+
 def revoke_sessions(user: User, keep_current: bool = False) -> int:
     """Sign the user out everywhere (but here, when asked); returns how many sessions ended."""
     statement = delete(UserSession).where(UserSession.user_id == user.id)
@@ -188,6 +207,7 @@ def create_user(
 ) -> User:
     """Create an account; the email must be new and members need an organisation."""
     email = normalise_email(email)
+    check_email_address(email)
     if find_user_by_email(email) is not None:
         raise Conflict(_l("An account already exists for %(email)s.", email=email))
     check_role_fits_organisation(role, organisation)
@@ -244,6 +264,7 @@ def invite_user(
 ) -> tuple[Invitation, str]:
     """Create a one-time invitation; returns it with its secret token (for the link)."""
     email = normalise_email(email)
+    check_email_address(email)
     if find_user_by_email(email) is not None:
         raise Conflict(_l("An account already exists for %(email)s.", email=email))
     check_role_fits_organisation(role, organisation)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -38,10 +37,10 @@ from consultation.accounts.models import (
     Region,
     Role,
     User,
-    UserSession,
 )
-from consultation.core.errors import DomainError
+from consultation.core.errors import Conflict, DomainError, Gone, NotFound
 from consultation.core.permissions import access, is_admin, public, signed_in
+from consultation.core.security import is_local_path
 from consultation.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -55,11 +54,22 @@ def _submitted_email() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only follow `next` to a path on this site."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
+    if target and is_local_path(target):
+        return target
     return url_for("pages.index")
+
+
+def _sign_in_here(user: User) -> None:
+    """Open a fresh session for `user` in this browser, ending the one it had (no fixation)."""
+    if current_user.is_authenticated:
+        services.end_session(current_user._get_current_object())
+        logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    services.start_session(user, request.remote_addr, request.user_agent.string)
+    login_user(user)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -78,12 +88,7 @@ def sign_in():
             db.session.commit()  # keep the audit entry of the failed attempt
             status = 401
         else:
-            language = session.get("lang")
-            session.clear()  # a fresh session on sign-in: no fixation
-            if language:
-                session["lang"] = language
-            services.start_session(user, request.remote_addr, request.user_agent.string)
-            login_user(user)
+            _sign_in_here(user)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
@@ -146,12 +151,9 @@ def change_password():
 @access(signed_in)
 def revoke_session(session_id: int):
     """Sign out one of the user's other browsers."""
-    user_session = db.session.get(UserSession, session_id)
-    if user_session is None or user_session.user_id != current_user.id:
-        abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    db.session.delete(user_session)
+    services.end_other_session(current_user._get_current_object(), session_id)
     flash(_("That browser is signed out."), "success")
     return redirect(url_for("accounts.account"))
 
@@ -166,12 +168,12 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(token, form.display_name.data, form.new_password.data)
+        except (Conflict, Gone, NotFound):
+            raise  # used or expired meanwhile: the error page says so, with its status
         except DomainError as error:
             form.new_password.errors.append(str(error.message))
         else:
-            session.clear()
-            services.start_session(user, request.remote_addr, request.user_agent.string)
-            login_user(user)
+            _sign_in_here(user)
             flash(_("Your account is ready. Welcome!"), "success")
             return redirect(url_for("pages.index"))
     status = 400 if request.method == "POST" else 200
@@ -210,8 +212,11 @@ def organisations():
                 form.region_code.data,
                 actor=current_user._get_current_object(),
             )
-        except DomainError as error:
+        except Conflict as error:
             form.name.errors.append(str(error.message))
+            status = error.status_code
+        except DomainError as error:  # the other rule is about the region
+            form.region_code.errors.append(str(error.message))
             status = error.status_code
         else:
             flash(_("Organisation “%(name)s” added.", name=organisation.name), "success")
@@ -284,8 +289,11 @@ def invitations():
                 current_user._get_current_object(),
                 timedelta(days=days),
             )
-        except DomainError as error:
+        except Conflict as error:
             form.email.errors.append(str(error.message))
+            status = error.status_code
+        except DomainError as error:  # the other rules are about the role's organisation
+            form.organisation_id.errors.append(str(error.message))
             status = error.status_code
         else:
             link = current_app.config["BASE_URL"] + url_for(

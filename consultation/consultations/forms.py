@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from consultation.consultations.models import PHASE_LABELS, SCHEDULED_PHASES, Consultation, Phase
@@ -94,5 +95,6 @@ for _phase in SCHEDULED_PHASES:
 
 class PhaseForm(FlaskForm):
     phase = SelectField(
-        _l("Move to phase"), choices=[(phase.value, PHASE_LABELS[phase]) for phase in Phase]
+        _l("Move to phase"),
+        choices=[SelectChoice(phase.value, PHASE_LABELS[phase]) for phase in Phase],
     )

@@ -7,6 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from consultation.core import audit
+from consultation.extensions import db
+
 
 class DomainError(Exception):
     """A business rule refused the action; the message is safe to show to the user."""
@@ -92,6 +95,18 @@ def error_response(status: int, message: object = None) -> tuple[Response | str,
     return render_template("errors/error.html", status=status, title=title, message=detail), status
 
 
+def record_refusal(status: int) -> None:
+    """Keep a trace of refused access, in its own transaction: the request's work is dropped."""
+    db.session.rollback()
+    audit.record(
+        "access.refused" if status == 403 else "access.rate_limited",
+        path=request.path,
+        method=request.method,
+        endpoint=request.endpoint,
+    )
+    db.session.commit()
+
+
 def register_error_handlers(app: Flask) -> None:
     """Turn every HTTP and domain error into a readable page or JSON body."""
 
@@ -109,10 +124,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
+        if error.status_code == 403:
+            record_refusal(403)
         return error_response(error.status_code, error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code in (403, 429):
+            record_refusal(error.code)
         body, status = error_response(error.code or 500)
         headers = {}
         if getattr(error, "valid_methods", None):

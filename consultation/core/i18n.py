@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
 def select_locale() -> str:
-    """The language chosen with the switch, else French."""
+    """The language chosen with the switch, else French (also outside requests: CLI, jobs)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang") or request.cookies.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen

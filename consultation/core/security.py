@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -19,6 +21,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def is_local_path(target: str | None) -> bool:
+    """Whether a redirect target (`next`) is a path on this site, so it cannot lead elsewhere.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so `/\\evil.example` and
+    `/<tab>/evil.example` would leave the site like `//evil.example`: refuse them too.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def init_app(app: Flask) -> None:

@@ -23,6 +23,7 @@ from consultation.core.jobs import queue_name
 from consultation.core.models import utcnow
 from consultation.core.pagination import paginate
 from consultation.core.permissions import access, has_role, is_admin, public
+from consultation.core.security import is_local_path
 from consultation.extensions import db
 
 bp = Blueprint("pages", __name__)
@@ -65,7 +66,7 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    if not is_local_path(target):
         target = url_for("pages.index")
     return redirect(target)
 

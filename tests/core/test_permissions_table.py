@@ -1,0 +1,141 @@
+"""The (role × route) table: every route of the application has an expected outcome per role.
+
+A new route without a line here fails `test_every_route_is_in_the_table`, so nobody can add an
+endpoint without deciding who may reach it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from consultation.core.permissions import access, has_role
+from tests import factories
+
+ROLES = ("anonymous", "contributor", "regional_editor", "juror", "admin")
+OK = "ok"  # allowed: the view runs (any answer but 401, 403 or a server error)
+LOGIN = "login"  # anonymous: GET redirects to the sign-in page, other methods answer 401
+DENIED = 403
+
+PUBLIC = dict.fromkeys(ROLES, OK)
+SIGNED_IN = {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}
+ADMIN_ONLY = {**dict.fromkeys(ROLES, DENIED), "anonymous": LOGIN, "admin": OK}
+MEMBERS = {**SIGNED_IN, "juror": DENIED}
+
+SLUG = "tableau"
+TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
+    ("static", "GET"): ("/static/css/app.css", PUBLIC),
+    ("api-docs.openapi_json", "GET"): ("/api/v1/openapi.json", PUBLIC),
+    ("api.Consultations", "GET"): ("/api/v1/consultations", PUBLIC),
+    ("api.ConsultationDetail", "GET"): (f"/api/v1/consultations/{SLUG}", PUBLIC),
+    ("pages.index", "GET"): ("/", PUBLIC),
+    ("pages.healthz", "GET"): ("/healthz", PUBLIC),
+    ("pages.set_language", "GET"): ("/langue/en?next=/", PUBLIC),
+    ("pages.accessibility", "GET"): ("/accessibilite", PUBLIC),
+    ("pages.privacy", "GET"): ("/confidentialite", PUBLIC),
+    ("pages.dashboard", "GET"): ("/gestion/", MEMBERS),
+    ("pages.audit_log", "GET"): ("/gestion/journal", ADMIN_ONLY),
+    ("accounts.sign_in", "GET"): ("/connexion", PUBLIC),
+    ("accounts.sign_in", "POST"): ("/connexion", PUBLIC),
+    ("accounts.sign_out", "POST"): ("/deconnexion", SIGNED_IN),
+    ("accounts.account", "GET"): ("/compte", SIGNED_IN),
+    ("accounts.change_password", "POST"): ("/compte/mot-de-passe", SIGNED_IN),
+    ("accounts.revoke_session", "POST"): ("/compte/sessions/999999/fermer", SIGNED_IN),
+    ("accounts.accept_invitation", "GET"): ("/invitation/unknown-token", PUBLIC),
+    ("accounts.accept_invitation", "POST"): ("/invitation/unknown-token", PUBLIC),
+    ("accounts.organisations", "GET"): ("/gestion/organisations", ADMIN_ONLY),
+    ("accounts.organisations", "POST"): ("/gestion/organisations", ADMIN_ONLY),
+    ("accounts.users", "GET"): ("/gestion/utilisateurs", ADMIN_ONLY),
+    ("accounts.set_user_active", "POST"): ("/gestion/utilisateurs/999999/activation", ADMIN_ONLY),
+    ("accounts.invitations", "GET"): ("/gestion/invitations", ADMIN_ONLY),
+    ("accounts.invitations", "POST"): ("/gestion/invitations", ADMIN_ONLY),
+    ("consultations.index", "GET"): ("/consultations/", PUBLIC),
+    ("consultations.home", "GET"): (f"/consultations/{SLUG}/", PUBLIC),
+    ("consultations.manage", "GET"): ("/gestion/consultations", ADMIN_ONLY),
+    ("consultations.create", "GET"): ("/gestion/consultations/nouvelle", ADMIN_ONLY),
+    ("consultations.create", "POST"): ("/gestion/consultations/nouvelle", ADMIN_ONLY),
+    ("consultations.edit", "GET"): (f"/gestion/consultations/{SLUG}", ADMIN_ONLY),
+    ("consultations.edit", "POST"): (f"/gestion/consultations/{SLUG}", ADMIN_ONLY),
+    ("consultations.change_phase", "POST"): (f"/gestion/consultations/{SLUG}/phase", ADMIN_ONLY),
+}
+
+
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_is_in_the_table(app):
+    routes = _routes(app)
+    missing = sorted(routes - TABLE.keys())
+    stale = sorted(TABLE.keys() - routes)
+    assert not missing, f"routes without an expected outcome per role: {missing}"
+    assert not stale, f"table lines for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def clients(app, db, client, sign_in):
+    factories.make_consultation(slug=SLUG)
+    db.session.commit()
+    return {
+        "anonymous": client,
+        **{role: sign_in(role) for role in ROLES if role != "anonymous"},
+    }
+
+
+@pytest.mark.parametrize("route", sorted(TABLE), ids=lambda route: f"{route[1]} {route[0]}")
+def test_route_outcome_per_role(clients, route):
+    endpoint, method = route
+    url, expected = TABLE[route]
+    for role in ROLES:
+        response = clients[role].open(url, method=method, data={})
+        response.close()
+        outcome = expected[role]
+        status = response.status_code
+        where = f"{method} {url} as {role}"
+        if outcome == OK:
+            assert status not in (401, 403) and status < 500, f"{where}: {status}"
+        elif outcome == LOGIN:
+            if method == "GET":
+                assert status == 302, f"{where}: {status}"
+                assert "/connexion?next=" in response.headers["Location"], where
+            else:
+                assert status == 401, f"{where}: {status}"
+        else:
+            assert status == outcome, f"{where}: {status}"
+
+
+def test_a_route_without_a_rule_is_refused(app, client):
+    """Deny by default: an endpoint that declares no rule answers 403 to everyone."""
+    app.add_url_rule("/undeclared", "undeclared", lambda: "secret")
+    response = client.get("/undeclared")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+
+
+def test_refused_access_is_audited(app, db, sign_in):
+    from sqlalchemy import select
+
+    from consultation.core.audit import AuditEntry
+
+    contributor = sign_in("contributor")
+    assert contributor.get("/gestion/journal").status_code == 403
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "access.refused"))
+    assert entry is not None
+    assert entry.actor_id == contributor.user.id
+    assert entry.details["path"] == "/gestion/journal"
+
+
+def test_rules_compose():
+    class User:
+        is_authenticated = True
+        role = "admin"
+
+    admin_or_juror = has_role("admin") | has_role("juror")
+    assert admin_or_juror(User())
+    assert not (has_role("admin") & has_role("juror"))(User())
+    assert (~has_role("juror"))(User())
+    assert access(admin_or_juror)(lambda: None).access_rule is admin_or_juror

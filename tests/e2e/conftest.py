@@ -1,0 +1,224 @@
+"""Browser fixtures: the application served on loopback, one headless Chromium per test session,
+and an axe-core check of the page the browser shows.
+
+Chromium and chromedriver come from Debian (`chromium`, `chromium-driver`); axe-core from
+`tests/e2e/package.json` (`make e2e-deps`). Without them the browser tests are skipped, unless
+REQUIRE_BROWSER=1 (as in CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from consultation.demo.services import load_demo
+from consultation.extensions import db
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROMIUM_ARGUMENTS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--window-size=1280,900",
+)
+AXE_SCRIPT = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+FAILING_IMPACTS = ("serious", "critical")
+WAIT_SECONDS = 10
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail when the browser tests are required (CI sets REQUIRE_BROWSER=1)."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# --- The application on a real socket ------------------------------------------------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """One request per connection, so no keep-alive thread outlives the test; errors still
+    reach the log, one line per request would only drown them."""
+
+    protocol_version = "HTTP/1.0"
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    app: Flask
+    url: str
+
+    def __call__(self, path: str = "/") -> str:
+        """The absolute address of `path` on this server."""
+        return self.url + path
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, object]) -> dict[str, object]:
+    """The browser submits real forms: check their CSRF tokens as in production."""
+    app_config["WTF_CSRF_ENABLED"] = True
+    return app_config
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """This test's application served by werkzeug on 127.0.0.1 and a free port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server.daemon_threads = False  # server_close() waits for requests still running
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=WAIT_SECONDS)
+        server.server_close()
+
+
+@pytest.fixture
+def demo(app: Flask) -> None:
+    """The demo data (consultations, organisations, accounts), committed for the server."""
+    load_demo()
+    db.session.commit()
+
+
+# --- The browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """One headless Chromium for the whole session (starting it is the slow part)."""
+    for program in (CHROMIUM, CHROMEDRIVER):
+        if not shutil.which(program):
+            _unavailable(
+                f"{program} is missing: install Debian's chromium and chromium-driver "
+                "(apt-get install chromium chromium-driver)"
+            )
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in CHROMIUM_ARGUMENTS:
+        options.add_argument(argument)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    # The driver path is explicit, so selenium never downloads a browser or a driver.
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        driver.set_page_load_timeout(30)
+        driver.set_script_timeout(30)
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def browser(chromium: WebDriver, live_server: LiveServer) -> WebDriver:
+    """The session's browser with no cookies left by an earlier test (ports differ, hosts do not)."""
+    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    chromium.get("about:blank")
+    return chromium
+
+
+def wait_for(browser: WebDriver, condition: Callable[[WebDriver], object]) -> object:
+    """Wait until `condition(browser)` is truthy, and return its value."""
+    return WebDriverWait(browser, WAIT_SECONDS).until(condition)
+
+
+def submit_form(browser: WebDriver, button) -> None:
+    """Click a submit button and wait for the next page (the old one goes stale)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    button.click()
+    wait_for(browser, expected_conditions.staleness_of(page))
+
+
+@pytest.fixture
+def sign_in_as(browser: WebDriver, live_server: LiveServer) -> Callable[[str, str], None]:
+    """Sign in through the form, as a person would: type the email and password, submit."""
+
+    def sign_in(email: str, password: str) -> None:
+        browser.get(live_server("/connexion"))
+        browser.find_element(By.NAME, "email").send_keys(email)
+        browser.find_element(By.NAME, "password").send_keys(password)
+        form = browser.find_element(By.CSS_SELECTOR, "main form")
+        submit_form(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+    return sign_in
+
+
+# --- Accessibility -------------------------------------------------------------------------
+
+
+@cache
+def _axe_source() -> str:
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ["violations"]})
+  .then((results) => done({violations: results.violations}))
+  .catch((error) => done({error: String(error)}));
+"""
+
+
+def format_violations(url: str, violations: list[dict]) -> str:
+    """A readable report: each rule with its help and the offending nodes."""
+    lines = [f"axe-core: {len(violations)} serious or critical violation(s) on {url}"]
+    for violation in violations:
+        lines.append(
+            f"- [{violation['impact']}] {violation['id']}: {violation['help']}"
+            f" ({violation['helpUrl']})"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    at {', '.join(map(str, node['target']))}: {node['html']}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n      ")
+            if summary:
+                lines.append(f"      {summary}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def axe(chromium: WebDriver) -> Callable[[WebDriver], list[dict]]:
+    """Run axe-core on the browser's current page; fail on serious or critical violations.
+
+    Returns every violation (including minor and moderate ones) for tests that want more.
+    """
+    if not AXE_SCRIPT.is_file():
+        _unavailable(
+            f"{AXE_SCRIPT} is missing: run `npm ci --prefix tests/e2e` (or `make e2e-deps`)"
+        )
+
+    def check(browser: WebDriver) -> list[dict]:
+        # WebDriver scripts are not subject to the page's Content-Security-Policy.
+        browser.execute_script(_axe_source())
+        outcome = browser.execute_async_script(RUN_AXE)
+        assert "error" not in outcome, f"axe-core failed: {outcome.get('error')}"
+        violations = outcome["violations"]
+        failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+        assert not failing, format_violations(browser.current_url, failing)
+        return violations
+
+    return check

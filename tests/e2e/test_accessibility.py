@@ -1,0 +1,103 @@
+"""axe-core on the key pages: no serious or critical accessibility violation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from consultation.demo.services import DEMO_PASSWORD, HISTORICAL_SLUG, OPEN_SLUG
+from tests.e2e.conftest import submit_form
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+PUBLIC_PAGES = [
+    f"/consultations/{OPEN_SLUG}/",
+    f"/consultations/{HISTORICAL_SLUG}/",
+    "/consultations/",
+    "/connexion",
+    "/accessibilite",
+    "/confidentialite",
+]
+
+ADMIN_PAGES = [
+    "/compte",
+    "/gestion/",
+    "/gestion/consultations",
+    f"/gestion/consultations/{OPEN_SLUG}",
+    "/gestion/consultations/nouvelle",
+    "/gestion/organisations",
+    "/gestion/utilisateurs",
+    "/gestion/invitations",
+    "/gestion/journal",
+]
+
+
+@pytest.fixture
+def signed_in_admin(demo, sign_in_as) -> None:
+    sign_in_as("admin@example.org", DEMO_PASSWORD)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_page(browser, live_server, demo, axe, path):
+    browser.get(live_server(path))
+    assert browser.find_element(By.TAG_NAME, "h1").text
+    axe(browser)
+    # E2E_SCREENSHOTS=dir keeps a picture of the home page to look at (never committed).
+    if path == PUBLIC_PAGES[0] and (directory := os.environ.get("E2E_SCREENSHOTS")):
+        browser.save_screenshot(str(Path(directory) / "consultation-home.png"))
+
+
+def test_consultation_home_in_english(browser, live_server, demo, axe):
+    browser.get(live_server(f"/langue/en?next=/consultations/{OPEN_SLUG}/"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    axe(browser)
+
+
+@pytest.mark.parametrize("path", ["/nulle-part", "/consultations/inconnue/"])
+def test_not_found_page(browser, live_server, demo, axe, path):
+    browser.get(live_server(path))
+    assert "404" in browser.find_element(By.CSS_SELECTOR, ".error-code").text
+    axe(browser)
+
+
+def test_sign_in_page_with_wrong_password(browser, live_server, demo, axe):
+    browser.get(live_server("/connexion"))
+    browser.find_element(By.NAME, "email").send_keys("admin@example.org")
+    browser.find_element(By.NAME, "password").send_keys("not the password")
+    submit_form(browser, browser.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
+    assert browser.find_element(By.ID, "password-errors").is_displayed()
+    axe(browser)
+
+
+def test_sign_in_page_with_empty_fields(browser, live_server, demo, axe):
+    browser.get(live_server("/connexion"))
+    submit_form(browser, browser.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
+    for name in ("email", "password"):
+        field = browser.find_element(By.NAME, name)
+        assert field.get_attribute("aria-invalid") == "true"
+        assert f"{name}-errors" in field.get_attribute("aria-describedby")
+    axe(browser)
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_page(browser, live_server, signed_in_admin, axe, path):
+    browser.get(live_server(path))
+    assert browser.current_url == live_server(path), "the admin was sent elsewhere"
+    assert browser.find_element(By.TAG_NAME, "h1").text
+    axe(browser)
+
+
+def test_consultation_form_with_errors(browser, live_server, signed_in_admin, axe):
+    browser.get(live_server(f"/gestion/consultations/{OPEN_SLUG}"))
+    title = browser.find_element(By.ID, "title")
+    title.clear()
+    slug = browser.find_element(By.ID, "slug")
+    slug.clear()
+    slug.send_keys("Not A Slug")
+    submit_form(browser, title.find_element(By.XPATH, "ancestor::form//button[@type='submit']"))
+    assert browser.find_element(By.ID, "title").get_attribute("aria-invalid") == "true"
+    assert browser.find_element(By.ID, "slug-errors").is_displayed()
+    axe(browser)

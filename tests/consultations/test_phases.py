@@ -27,10 +27,10 @@ def test_phases_follow_one_another(db):
 @pytest.mark.parametrize(
     ("current", "target", "reason"),
     [
-        (Phase.CONCERTATION, Phase.JURY, "next phase"),
-        (Phase.SYNTHESE, Phase.CONCERTATION, "earlier phase"),
-        (Phase.JURY, Phase.JURY, "earlier phase"),
-        (Phase.ARCHIVED, Phase.REMISE, "read-only"),
+        (Phase.CONCERTATION, Phase.JURY, "la phase suivante est"),
+        (Phase.SYNTHESE, Phase.CONCERTATION, "phase antérieure"),
+        (Phase.JURY, Phase.JURY, "phase antérieure"),
+        (Phase.ARCHIVED, Phase.REMISE, "lecture seule"),
     ],
 )
 def test_illegal_moves_are_refused_with_their_reason(db, current, target, reason):
@@ -44,7 +44,7 @@ def test_illegal_moves_are_refused_with_their_reason(db, current, target, reason
 def test_concertation_needs_planned_dates(db):
     consultation = factories.make_consultation(phase=Phase.PREPARATION)
     consultation.periods.clear()
-    with pytest.raises(InvalidTransition, match="planned dates"):
+    with pytest.raises(InvalidTransition, match="dates prévues"):
         services.advance_phase(consultation, Phase.CONCERTATION, actor=None)
     assert consultation.phase is Phase.PREPARATION
 
@@ -68,7 +68,7 @@ def test_an_illegal_move_through_the_page_is_a_409_with_its_reason(db, admin_cli
     db.session.commit()
     response = admin_client.post("/gestion/consultations/sauter/phase", data={"phase": "remise"})
     assert response.status_code == 409
-    assert "Phases follow one another" in response.get_data(as_text=True)
+    assert "Les phases se suivent" in response.get_data(as_text=True)
     db.session.refresh(consultation)
     assert consultation.phase is Phase.CONCERTATION
     assert db.session.scalar(

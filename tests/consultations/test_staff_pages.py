@@ -38,7 +38,7 @@ def test_end_before_start_is_refused_and_nothing_is_written(db, admin_client):
     data = {**VALID, "concertation_ends_on": "2026-11-01"}
     response = admin_client.post("/gestion/consultations/nouvelle", data=data)
     assert response.status_code == 400
-    assert "ends before it starts" in response.get_data(as_text=True)
+    assert "se termine avant de commencer" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Consultation.id))) == 0
 
 

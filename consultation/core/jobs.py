@@ -14,10 +14,12 @@ from typing import Any
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey
 from huey.consumer_options import ConsumerConfig
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
-huey: Huey = Huey("utiles-ensemble", immediate=True)
+# Created unbound; init_app gives it the configured storage.
+huey: Huey = Huey("utiles-ensemble", immediate=True, storage_class=MemoryStorage)
 _app: Flask | None = None
 
 
@@ -30,14 +32,12 @@ def init_app(app: Flask) -> None:
     if app.config["HUEY_IMMEDIATE"]:
         huey.immediate = True
         return
+    huey.immediate = False
     if app.config["REDIS_URL"]:
-        storage = RedisHuey("utiles-ensemble", url=app.config["REDIS_URL"]).storage
+        huey.storage = RedisStorage(huey.name, url=app.config["REDIS_URL"])
     else:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        database = str(Path(app.instance_path) / "jobs.db")
-        storage = SqliteHuey("utiles-ensemble", filename=database).storage
-    huey.immediate = False
-    huey.storage = storage
+        huey.storage = SqliteStorage(huey.name, filename=str(Path(app.instance_path) / "jobs.db"))
 
 
 def job(**options: Any) -> Callable[[Callable[..., Any]], Any]:

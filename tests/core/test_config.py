@@ -1,4 +1,4 @@
-"""Configuration comes from the environment, inside the factory; production refuses unsafe set-ups."""
+"""Configuration is read from the environment in the factory; production refuses unsafe set-ups."""
 
 from __future__ import annotations
 
@@ -19,8 +19,13 @@ def test_production_refuses_debug(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("FLASK_DEBUG", "1")
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     with pytest.raises(ConfigError, match="Debug"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": "s" * 32,
-                    "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+        create_app(
+            {
+                "APP_ENV": "production",
+                "SECRET_KEY": "s" * 32,
+                "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            }
+        )
 
 
 def test_development_generates_and_keeps_a_secret_key(tmp_path: Path):

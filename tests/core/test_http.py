@@ -77,8 +77,11 @@ def test_healthz_says_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(db.session, "execute", fail)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {**response.get_json(), "status": "error",
-                                   "database": "unavailable"}
+    assert response.get_json() == {
+        **response.get_json(),
+        "status": "error",
+        "database": "unavailable",
+    }
 
 
 def test_api_lists_public_consultations(db, client):

@@ -88,7 +88,7 @@ def clients(app, db, client, sign_in):
 
 @pytest.mark.parametrize("route", sorted(TABLE), ids=lambda route: f"{route[1]} {route[0]}")
 def test_route_outcome_per_role(clients, route):
-    endpoint, method = route
+    _endpoint, method = route
     url, expected = TABLE[route]
     for role in ROLES:
         response = clients[role].open(url, method=method, data={})

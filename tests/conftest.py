@@ -27,16 +27,14 @@ def _worker() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One database per test worker, migrated once with `flask db upgrade`."""
+    schema = None
     if os.environ.get("TEST_DATABASE") == "postgresql":
         base = os.environ["TEST_DATABASE_URL"]
-        schema = f"test_{re.sub(r'[^a-z0-9]', '', _worker())}"
-        engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        engine.dispose()
+        # The process id keeps two runs sharing one server (two checkouts) out of each other's way.
+        schema = f"test_{re.sub(r'[^a-z0-9]', '', _worker())}_{os.getpid()}"
+        _run_on(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE", f"CREATE SCHEMA {schema}")
         separator = "&" if "?" in base else "?"
         url = f"{base}{separator}options=-csearch_path%3D{schema}"
     else:
@@ -47,7 +45,17 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
         upgrade()
         _db.engine.dispose()
-    return url
+    yield url
+    if schema is not None:
+        _run_on(os.environ["TEST_DATABASE_URL"], f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _run_on(base_url: str, *statements: str) -> None:
+    engine = create_engine(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
 
 
 def _test_config(url: str, instance: Path) -> dict[str, object]:

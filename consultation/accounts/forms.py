@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from consultation.accounts.models import OrganisationKind, Role
@@ -58,7 +59,9 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
         _l("Kind"),
-        choices=[(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()],
+        choices=[
+            SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()
+        ],
     )
     region_code = SelectField(
         _l("Region"),
@@ -72,7 +75,7 @@ class InvitationForm(FlaskForm):
         _l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)]
     )
     role = SelectField(
-        _l("Role"), choices=[(role.value, label) for role, label in ROLE_LABELS.items()]
+        _l("Role"), choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
     )
     organisation_id = SelectField(
         _l("Organisation"),

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from consultation.accounts import services
 from consultation.accounts.forms import (
@@ -185,16 +186,18 @@ def accept_invitation(token: str):
 # --- Staff pages -------------------------------------------------------------------------
 
 
-def _region_choices() -> list[tuple[str, str]]:
+def _region_choices() -> list[SelectChoice]:
     regions = db.session.scalars(select(Region).order_by(Region.name))
-    return [("", "—")] + [(region.code, region.name) for region in regions]
+    return [SelectChoice("", "—")] + [SelectChoice(region.code, region.name) for region in regions]
 
 
-def _organisation_choices() -> list[tuple[str, str]]:
+def _organisation_choices() -> list[SelectChoice]:
     organisations = db.session.execute(
         select(Organisation.id, Organisation.name).order_by(Organisation.name)
     )
-    return [("", "—")] + [(str(org_id), name) for org_id, name in organisations]
+    return [SelectChoice("", "—")] + [
+        SelectChoice(str(org_id), name) for org_id, name in organisations
+    ]
 
 
 @bp.route("/gestion/organisations", methods=["GET", "POST"])
@@ -257,9 +260,9 @@ def users():
 def set_user_active(user_id: int):
     """Deactivate or reactivate an account; deactivation ends its sessions at once."""
     user = db.get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    activate = request.form.get("active") == "1"
+    if not ConfirmForm().validate_on_submit() or request.form.get("active") not in ("0", "1"):
+        abort(400)  # say which way explicitly: a bare POST must not deactivate by default
+    activate = request.form["active"] == "1"
     services.set_user_active(user, activate, current_user._get_current_object())
     message = _("Account reactivated.") if activate else _("Account deactivated.")
     flash(message, "success")

@@ -13,6 +13,14 @@ from flask import Flask
 
 
 @pytest.fixture
+def app_config(app_config: dict[str, object]) -> dict[str, object]:
+    """Pages in English, so that tests read the messages as written in the code (the msgids),
+    whatever the state of the French catalogue; visitors still get French by default."""
+    app_config["BABEL_DEFAULT_LOCALE"] = "en"
+    return app_config
+
+
+@pytest.fixture
 def outbox(app: Flask) -> Callable[[], list[EmailMessage]]:
     """The messages written to the test outbox so far, oldest first."""
 

@@ -49,6 +49,10 @@ def is_signed_in(client: FlaskClient) -> bool:
     return True
 
 
+def row_count(model: type) -> int:
+    return _db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
 def session_count(user_id: int | None = None) -> int:
     query = select(func.count()).select_from(UserSession)
     if user_id is not None:

@@ -213,3 +213,11 @@ def test_an_outdated_hash_is_upgraded_on_sign_in(client, db):
     assert user.password_hash.startswith("$argon2id$")
     assert not services._hasher.check_needs_rehash(user.password_hash)
     assert services._hasher.verify(user.password_hash, factories.PASSWORD)
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "/%0A/evil.example"])
+def test_the_language_switch_uses_the_same_guard(client, target):
+    response = client.get(f"/langue/en?next={target}")
+
+    assert response.headers["Location"] == "/"
+    assert client.get("/langue/en?next=/compte").headers["Location"] == "/compte"

@@ -71,9 +71,12 @@ def test_an_illegal_move_through_the_page_is_a_409_with_its_reason(db, admin_cli
     assert "Les phases se suivent" in response.get_data(as_text=True)
     db.session.refresh(consultation)
     assert consultation.phase is Phase.CONCERTATION
-    assert db.session.scalar(
-        select(AuditEntry).where(AuditEntry.action == "consultation.phase_changed")
-    ) is None
+    assert (
+        db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "consultation.phase_changed")
+        )
+        is None
+    )
 
 
 def test_an_unknown_phase_is_a_bad_request(db, admin_client):

@@ -50,8 +50,12 @@ def test_overlapping_phases_are_refused(db, admin_client):
 
 
 def test_half_given_dates_and_bad_slugs_are_refused(db, admin_client):
-    for bad in ({"synthese_ends_on": ""}, {"slug": "Pas Valide"}, {"title": ""},
-                {"concertation_starts_on": "pas une date"}):
+    for bad in (
+        {"synthese_ends_on": ""},
+        {"slug": "Pas Valide"},
+        {"title": ""},
+        {"concertation_starts_on": "pas une date"},
+    ):
         response = admin_client.post("/gestion/consultations/nouvelle", data={**VALID, **bad})
         assert response.status_code == 400, bad
     assert db.session.scalar(select(func.count(Consultation.id))) == 0
@@ -89,6 +93,6 @@ def test_an_archived_consultation_is_read_only(db, admin_client):
 def test_the_manage_list_shows_every_consultation(db, admin_client):
     factories.make_consultation(slug="visible", phase=Phase.PREPARATION)
     db.session.commit()
-    assert "/gestion/consultations/visible" in admin_client.get(
-        "/gestion/consultations"
-    ).get_data(as_text=True)
+    assert "/gestion/consultations/visible" in admin_client.get("/gestion/consultations").get_data(
+        as_text=True
+    )

@@ -29,6 +29,9 @@ from consultation.extensions import db
 
 MIN_PASSWORD_LENGTH = 12
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+# A sign-in lasts at most this long, and ends sooner when the browser stays away.
+SESSION_MAX_AGE = timedelta(days=30)
+SESSION_IDLE_TIMEOUT = timedelta(days=7)
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
@@ -117,13 +120,19 @@ def start_session(user: User, ip_address: str | None, user_agent: str | None) ->
 
 
 def load_session_user(token: str, now: datetime | None = None) -> User | None:
-    """The active user behind a session token, or None if the session was revoked."""
+    """The active user behind a session token, or None if the session was revoked or expired."""
     user_session = db.session.scalar(
         select(UserSession).where(UserSession.token_hash == _token_hash(token))
     )
     if user_session is None or not user_session.user.is_active:
         return None
     now = now or utcnow()
+    if (
+        now - user_session.created_at > SESSION_MAX_AGE
+        or now - user_session.last_seen_at > SESSION_IDLE_TIMEOUT
+    ):
+        db.session.delete(user_session)
+        return None
     if now - user_session.last_seen_at > SESSION_TOUCH_INTERVAL:
         user_session.last_seen_at = now
     user = user_session.user

@@ -40,6 +40,7 @@ from consultation.accounts.models import (
     User,
 )
 from consultation.core.errors import Conflict, DomainError, Gone, NotFound
+from consultation.core.pagination import paginate
 from consultation.core.permissions import access, is_admin, public, signed_in
 from consultation.core.security import is_local_path
 from consultation.extensions import db, limiter
@@ -47,6 +48,7 @@ from consultation.extensions import db, limiter
 bp = Blueprint("accounts", __name__)
 
 SIGN_IN_LIMIT = "5 per minute"
+PER_PAGE = 50
 
 
 def _submitted_email() -> str:
@@ -235,8 +237,8 @@ def organisations():
     )
     if kind in OrganisationKind.__members__.values():
         query = query.where(Organisation.kind == kind)
-    rows = db.session.execute(query).all()
-    return render_template("accounts/organisations.html", form=form, rows=rows, kind=kind), status
+    page = paginate(query, request.args.get("page"), per_page=PER_PAGE, rows=True)
+    return render_template("accounts/organisations.html", form=form, page=page, kind=kind), status
 
 
 @bp.route("/gestion/utilisateurs")
@@ -249,7 +251,7 @@ def users():
         query = query.where(User.role == role)
     return render_template(
         "accounts/users.html",
-        users=db.session.scalars(query).all(),
+        page=paginate(query, request.args.get("page"), per_page=PER_PAGE),
         role=role,
         confirm_form=ConfirmForm(),
     )

@@ -31,8 +31,11 @@ class Page:
         return self.number < self.pages
 
 
-def paginate(query: Select[Any], page: str | int | None, per_page: int = 20) -> Page:
-    """One page of the query's rows; a page number that is not a positive integer is a 404."""
+def paginate(
+    query: Select[Any], page: str | int | None, per_page: int = 20, *, rows: bool = False
+) -> Page:
+    """One page of the query's objects (or whole rows with `rows=True`); a page number that is
+    not a positive integer, or past the end, is a 404."""
     try:
         number = int(page or 1)
     except ValueError:
@@ -40,7 +43,8 @@ def paginate(query: Select[Any], page: str | int | None, per_page: int = 20) -> 
     if number < 1:
         abort(404)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)))
+    window = query.limit(per_page).offset((number - 1) * per_page)
+    items = list(db.session.execute(window).all() if rows else db.session.scalars(window))
     if number > 1 and not items:
         abort(404)
     return Page(items, number, per_page, total or 0)

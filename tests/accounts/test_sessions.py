@@ -205,3 +205,25 @@ def test_the_account_page_runs_a_constant_number_of_queries(db, sign_in, count_q
     for _ in range(20):
         sign_in(user)
     assert queries() == few
+
+
+def test_sessions_expire_when_idle_or_too_old(app, db):
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from consultation.accounts import services
+    from consultation.core.models import utcnow
+
+    user = factories.make_user()
+    token = services.start_session(user, "127.0.0.1", "pytest")
+    now = utcnow()
+    assert services.load_session_user(token, now + timedelta(days=6)) is not None
+    assert services.load_session_user(token, now + timedelta(days=14)) is None  # idle 8 days
+    sessions = select(func.count(UserSession.id)).where(UserSession.user_id == user.id)
+    assert db.session.scalar(sessions) == 0  # the expired session is gone for good
+
+    old = services.start_session(user, "127.0.0.1", "pytest")
+    row = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)).one()
+    row.created_at = now - timedelta(days=31)
+    assert services.load_session_user(old, now) is None

@@ -291,3 +291,16 @@ def test_staff_pages_run_a_constant_number_of_queries(
     many = _queries_for(admin_client, count_queries, path)
 
     assert few == many, (few, many)
+
+
+def test_long_lists_are_paginated(app, db, sign_in):
+    admin = sign_in("admin")
+    for _ in range(55):
+        factories.make_organisation()
+    db.session.commit()
+    first = admin.get("/gestion/organisations").get_data(as_text=True)
+    assert 'rel="next"' in first
+    second = admin.get("/gestion/organisations?page=2")
+    assert second.status_code == 200
+    assert admin.get("/gestion/organisations?page=99").status_code == 404
+    assert admin.get("/gestion/utilisateurs?page=abc").status_code == 404

@@ -8,6 +8,7 @@ REQUIRE_BROWSER=1 (as in CI), where they fail.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -23,11 +24,14 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from consultation.demo.services import load_demo
+from consultation.accounts.models import User
+from consultation.accounts.services import find_user_by_email, hash_password, start_session
+from consultation.demo import services as demo_services
 from consultation.extensions import db
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -68,6 +72,17 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _ErrorLog(logging.Handler):
+    """Keeps the errors the application logs while it serves the browser."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(self.format(record))
+
+
 @dataclass(frozen=True)
 class LiveServer:
     app: Flask
@@ -90,7 +105,17 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     """This test's application served by werkzeug on 127.0.0.1 and a free port."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     server.daemon_threads = False  # server_close() waits for requests still running
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll interval
+        name="live-server",
+        daemon=True,
+    )
+    # The browser only sees an error page: fail the test with the server's traceback instead.
+    errors = _ErrorLog()
+    loggers = [app.logger, logging.getLogger("werkzeug")]
+    for logger in loggers:
+        logger.addHandler(errors)
     thread.start()
     try:
         yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
@@ -98,12 +123,23 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         server.shutdown()
         thread.join(timeout=WAIT_SECONDS)
         server.server_close()
+        for logger in loggers:
+            logger.removeHandler(errors)
+    if errors.messages:
+        pytest.fail("The server logged errors:\n" + "\n".join(errors.messages))
+
+
+@cache
+def _demo_password_hash(password: str) -> str:
+    return hash_password(password)
 
 
 @pytest.fixture
-def demo(app: Flask) -> None:
+def demo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo data (consultations, organisations, accounts), committed for the server."""
-    load_demo()
+    # Argon2 is slow on purpose: hash the demo password once per session, not once per test.
+    monkeypatch.setattr(demo_services, "hash_password", _demo_password_hash)
+    demo_services.load_demo()
     db.session.commit()
 
 
@@ -136,7 +172,7 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 @pytest.fixture
 def browser(chromium: WebDriver, live_server: LiveServer) -> WebDriver:
-    """The session's browser with no cookies left by an earlier test (ports differ, hosts do not)."""
+    """The session's browser, without the cookies of an earlier test (same host, other port)."""
     chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
     chromium.get("about:blank")
     return chromium
@@ -147,10 +183,10 @@ def wait_for(browser: WebDriver, condition: Callable[[WebDriver], object]) -> ob
     return WebDriverWait(browser, WAIT_SECONDS).until(condition)
 
 
-def submit_form(browser: WebDriver, button) -> None:
-    """Click a submit button and wait for the next page (the old one goes stale)."""
+def click_and_wait(browser: WebDriver, element: WebElement) -> None:
+    """Click a link or a submit button, and wait until the next page replaces this one."""
     page = browser.find_element(By.TAG_NAME, "html")
-    button.click()
+    element.click()
     wait_for(browser, expected_conditions.staleness_of(page))
 
 
@@ -163,9 +199,36 @@ def sign_in_as(browser: WebDriver, live_server: LiveServer) -> Callable[[str, st
         browser.find_element(By.NAME, "email").send_keys(email)
         browser.find_element(By.NAME, "password").send_keys(password)
         form = browser.find_element(By.CSS_SELECTOR, "main form")
-        submit_form(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
     return sign_in
+
+
+@pytest.fixture
+def open_session(
+    app: Flask, browser: WebDriver, live_server: LiveServer
+) -> Callable[[User | str], None]:
+    """Give the browser a signed-in session cookie for a user (or an email), without the
+    sign-in form: for tests about other pages, so they do not each pay for argon2."""
+
+    def open_for(user: User | str) -> None:
+        if isinstance(user, str):
+            user = find_user_by_email(user)
+        token = start_session(user, "127.0.0.1", "selenium")
+        db.session.commit()
+        serializer = app.session_interface.get_signing_serializer(app)
+        browser.execute_cdp_cmd(
+            "Network.setCookie",
+            {
+                "name": app.config["SESSION_COOKIE_NAME"],
+                "value": serializer.dumps({"_user_id": token, "_fresh": True}),
+                "url": live_server.url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            },
+        )
+
+    return open_for
 
 
 # --- Accessibility -------------------------------------------------------------------------
@@ -218,7 +281,8 @@ def axe(chromium: WebDriver) -> Callable[[WebDriver], list[dict]]:
         assert "error" not in outcome, f"axe-core failed: {outcome.get('error')}"
         violations = outcome["violations"]
         failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
-        assert not failing, format_violations(browser.current_url, failing)
+        if failing:
+            pytest.fail(format_violations(browser.current_url, failing))
         return violations
 
     return check

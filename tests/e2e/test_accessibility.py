@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from consultation.demo.services import DEMO_PASSWORD, HISTORICAL_SLUG, OPEN_SLUG
-from tests.e2e.conftest import submit_form
+from consultation.demo.services import HISTORICAL_SLUG, OPEN_SLUG
+from tests.e2e.conftest import click_and_wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -36,8 +36,8 @@ ADMIN_PAGES = [
 
 
 @pytest.fixture
-def signed_in_admin(demo, sign_in_as) -> None:
-    sign_in_as("admin@example.org", DEMO_PASSWORD)
+def signed_in_admin(demo, open_session) -> None:
+    open_session("admin@example.org")
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -67,14 +67,14 @@ def test_sign_in_page_with_wrong_password(browser, live_server, demo, axe):
     browser.get(live_server("/connexion"))
     browser.find_element(By.NAME, "email").send_keys("admin@example.org")
     browser.find_element(By.NAME, "password").send_keys("not the password")
-    submit_form(browser, browser.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
     assert browser.find_element(By.ID, "password-errors").is_displayed()
     axe(browser)
 
 
 def test_sign_in_page_with_empty_fields(browser, live_server, demo, axe):
     browser.get(live_server("/connexion"))
-    submit_form(browser, browser.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
     for name in ("email", "password"):
         field = browser.find_element(By.NAME, name)
         assert field.get_attribute("aria-invalid") == "true"
@@ -97,7 +97,26 @@ def test_consultation_form_with_errors(browser, live_server, signed_in_admin, ax
     slug = browser.find_element(By.ID, "slug")
     slug.clear()
     slug.send_keys("Not A Slug")
-    submit_form(browser, title.find_element(By.XPATH, "ancestor::form//button[@type='submit']"))
+    click_and_wait(browser, title.find_element(By.XPATH, "ancestor::form//button[@type='submit']"))
     assert browser.find_element(By.ID, "title").get_attribute("aria-invalid") == "true"
     assert browser.find_element(By.ID, "slug-errors").is_displayed()
     axe(browser)
+
+
+@pytest.mark.parametrize("path", [f"/consultations/{OPEN_SLUG}/", "/connexion"])
+def test_page_fits_a_phone_screen(browser, live_server, demo, axe, path):
+    size = browser.get_window_size()
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(live_server(path))
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
+        axe(browser)
+        if path == f"/consultations/{OPEN_SLUG}/" and (
+            directory := os.environ.get("E2E_SCREENSHOTS")
+        ):
+            browser.save_screenshot(str(Path(directory) / "consultation-home-phone.png"))
+    finally:
+        browser.set_window_size(size["width"], size["height"])

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from consultation.consultations.models import Consultation, Phase
 from consultation.demo.services import DEMO_PASSWORD, OPEN_SLUG
 from consultation.extensions import db
-from tests.e2e.conftest import submit_form, wait_for
+from tests.e2e.conftest import click_and_wait, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -39,11 +39,11 @@ def test_sign_in_then_sign_out(browser, live_server, demo, sign_in_as):
     assert is_signed_in(browser)
     assert browser.find_element(By.CSS_SELECTOR, ".flash-success").is_displayed()
 
-    browser.find_element(By.CSS_SELECTOR, ACCOUNT_LINK).click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ACCOUNT_LINK))
     assert path_of(browser) == "/compte"
     assert "admin@example.org" in browser.find_element(By.TAG_NAME, "main").text
 
-    submit_form(browser, browser.find_element(By.CSS_SELECTOR, SIGN_OUT_BUTTON))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, SIGN_OUT_BUTTON))
     assert not is_signed_in(browser)
     browser.get(live_server("/compte"))
     assert path_of(browser) == "/connexion", "the account page needs a session again"
@@ -75,8 +75,10 @@ def test_skip_link_is_first_and_moves_focus_to_main(browser, live_server, demo):
     link.send_keys(Keys.ENTER)
     focused = wait_for(
         browser,
-        lambda b: b.switch_to.active_element.get_attribute("id") == "contenu"
-        and b.switch_to.active_element,
+        lambda b: (
+            b.switch_to.active_element.get_attribute("id") == "contenu"
+            and b.switch_to.active_element
+        ),
     )
     assert focused.tag_name == "main"
     assert browser.current_url.endswith("#contenu")
@@ -89,25 +91,30 @@ def test_language_switch_goes_to_english_and_back(browser, live_server, demo):
 
     for code in ("en", "fr"):
         switch = browser.find_element(By.CSS_SELECTOR, f".language-switch a[hreflang='{code}']")
-        switch.click()
-        wait_for(browser, lambda b, c=code: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == c)
+        click_and_wait(browser, switch)
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == code
         assert path_of(browser) == page, "the switch brings you back to the same page"
         current = browser.find_element(By.CSS_SELECTOR, ".language-switch [aria-current]")
         assert current.get_attribute("lang") == code
 
 
 def test_admin_moves_the_open_consultation_to_the_next_phase(
-    browser, live_server, demo, sign_in_as
+    browser, live_server, demo, open_session
 ):
-    sign_in_as("admin@example.org", DEMO_PASSWORD)
+    open_session("admin@example.org")
     browser.get(live_server("/gestion/consultations"))
-    browser.find_element(By.CSS_SELECTOR, f"main a[href$='/gestion/consultations/{OPEN_SLUG}']").click()
+    click_and_wait(
+        browser,
+        browser.find_element(
+            By.CSS_SELECTOR, f"main a[href$='/gestion/consultations/{OPEN_SLUG}']"
+        ),
+    )
     assert path_of(browser) == f"/gestion/consultations/{OPEN_SLUG}"
 
     phase = Select(browser.find_element(By.ID, "phase"))
     assert phase.first_selected_option.get_attribute("value") == Phase.SYNTHESE.value
     form = browser.find_element(By.CSS_SELECTOR, "form[action$='/phase']")
-    submit_form(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
     assert browser.find_element(By.CSS_SELECTOR, ".flash-success").is_displayed()
     # The form now proposes the phase after the new one.
@@ -117,19 +124,22 @@ def test_admin_moves_the_open_consultation_to_the_next_phase(
     stored = db.session.scalar(select(Consultation.phase).where(Consultation.slug == OPEN_SLUG))
     assert stored is Phase.SYNTHESE
 
-    browser.find_element(By.CSS_SELECTOR, f"main a[href$='/consultations/{OPEN_SLUG}/']").click()
+    click_and_wait(
+        browser,
+        browser.find_element(By.CSS_SELECTOR, f"main a[href$='/consultations/{OPEN_SLUG}/']"),
+    )
     badge = browser.find_element(By.CSS_SELECTOR, ".phase-badge")
     assert "phase-synthese" in badge.get_attribute("class").split()
     current_step = browser.find_element(By.CSS_SELECTOR, ".timeline [aria-current='step']")
     assert "timeline-current" in current_step.get_attribute("class").split()
 
 
-def test_illegal_phase_move_is_refused_with_its_reason(browser, live_server, demo, sign_in_as):
-    sign_in_as("admin@example.org", DEMO_PASSWORD)
+def test_illegal_phase_move_is_refused_with_its_reason(browser, live_server, demo, open_session):
+    open_session("admin@example.org")
     browser.get(live_server(f"/gestion/consultations/{OPEN_SLUG}"))
     Select(browser.find_element(By.ID, "phase")).select_by_value(Phase.ARCHIVED.value)
     form = browser.find_element(By.CSS_SELECTOR, "form[action$='/phase']")
-    submit_form(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
     assert browser.find_element(By.CSS_SELECTOR, "#phase-title ~ [role=alert]").text
     db.session.rollback()

@@ -1,4 +1,4 @@
-"""Forms for signing in, managing one's account, organisations and invitations."""
+"""Forms for signing in, resetting and managing one's account, organisations and invitations."""
 
 from __future__ import annotations
 
@@ -43,6 +43,22 @@ class NewPasswordMixin:
         _l("Confirm the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[_strip],
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)],
+    )
+
+
+class PasswordResetForm(NewPasswordMixin, FlaskForm):
+    """Choose a new password from a reset link."""
 
 
 class PasswordChangeForm(NewPasswordMixin, FlaskForm):

@@ -1,4 +1,4 @@
-"""Regions, organisations, users, their sign-in sessions and invitations."""
+"""Regions, organisations, users, their sign-in sessions, invitations and password resets."""
 
 from __future__ import annotations
 
@@ -176,3 +176,30 @@ class Invitation(Base):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} {self.email} {self.role}>"
+
+
+class PasswordReset(Base):
+    """A one-time, expiring link that lets the owner of an account choose a new password."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    @property
+    def is_used(self) -> bool:
+        return self.used_at is not None
+
+    def __repr__(self) -> str:
+        return f"<PasswordReset {self.id} user={self.user_id}>"

@@ -1,9 +1,11 @@
-"""Account use cases: passwords, sign-in sessions, users, organisations and invitations."""
+"""Account use cases: passwords and their reset, sign-in sessions, users, organisations and
+invitations."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -17,6 +19,7 @@ from consultation.accounts.models import (
     Invitation,
     Organisation,
     OrganisationKind,
+    PasswordReset,
     Role,
     User,
     UserSession,
@@ -32,6 +35,8 @@ SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 # A sign-in lasts at most this long, and ends sooner when the browser stays away.
 SESSION_MAX_AGE = timedelta(days=30)
 SESSION_IDLE_TIMEOUT = timedelta(days=7)
+# A password reset link is short-lived: whoever reads the mailbox later must not be able to use it.
+PASSWORD_RESET_VALID_FOR = timedelta(hours=1)
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile).
 _hasher = PasswordHasher()
@@ -336,3 +341,75 @@ def send_invitation_mail(invitation: Invitation, link: str) -> None:
     """E-mail the invitation link to the invited person."""
     body = render_template("accounts/mail/invitation.txt", invitation=invitation, link=link)
     send_mail(invitation.email, str(_l("Your invitation to Utiles ensemble")), body)
+
+
+def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
+    """E-mail a one-time link to choose a new password, if an active account has this email.
+
+    Returns nothing whatever the email, so that the caller answers the same way to everyone
+    and nobody can learn which addresses have an account.
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.is_active or user.password_hash is None:
+        return
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    reset = PasswordReset(
+        token_hash=_token_hash(token),
+        user=user,
+        created_at=now,
+        expires_at=now + PASSWORD_RESET_VALID_FOR,
+    )
+    db.session.add(reset)
+    db.session.flush()
+    audit.record("account.password_reset_requested", user)
+    body = render_template("accounts/mail/password_reset.txt", reset=reset, link=link_for(token))
+    send_mail(user.email, str(_l("Choose a new password for Utiles ensemble")), body)
+
+
+def find_password_reset(token: str, now: datetime | None = None) -> PasswordReset:
+    """The usable reset behind a link: unknown → 404, used → 409, expired → 410."""
+    reset = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
+    )
+    # A deactivated account cannot get back in through a link sent before it was deactivated.
+    if reset is None or not reset.user.is_active:
+        raise NotFound(_l("This password reset link is not valid. Check that you copied it whole."))
+    if reset.is_used:
+        raise Conflict(
+            _l("This password reset link has already been used. Ask for a new one if needed.")
+        )
+    if reset.is_expired(now or utcnow()):
+        raise Gone(_l("This password reset link has expired. Ask for a new one."))
+    return reset
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link, once, and sign the account out everywhere."""
+    reset = find_password_reset(token)
+    check_password_strength(new_password)
+    now = utcnow()
+    # Claim the link with a conditional update so that two simultaneous uses cannot both win.
+    claimed = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(_l("This password reset link has already been used."))
+    # Void the account's other links, so that one left in the mailbox cannot undo this reset.
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == reset.user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(reset)
+    user = reset.user
+    user.password_hash = hash_password(new_password)
+    # Whoever knew the old password may be signed in somewhere: end every session.
+    ended = revoke_sessions(user)
+    audit.record("account.password_reset", user, actor=user, sessions_ended=ended)
+    db.session.flush()
+    return user

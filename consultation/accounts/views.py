@@ -1,4 +1,5 @@
-"""Sign-in, sign-out, the account page, invitations, and staff pages for accounts."""
+"""Sign-in, sign-out, forgotten passwords, the account page, invitations, and staff pages for
+accounts."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from consultation.accounts.forms import (
     InvitationForm,
     OrganisationForm,
     PasswordChangeForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
     SignInForm,
 )
 from consultation.accounts.models import (
@@ -48,6 +51,7 @@ from consultation.extensions import db, limiter
 bp = Blueprint("accounts", __name__)
 
 SIGN_IN_LIMIT = "5 per minute"
+LINK_PAGE_LIMIT = "20 per minute"
 PER_PAGE = 50
 
 
@@ -163,7 +167,7 @@ def revoke_session(session_id: int):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @access(public)
-@limiter.limit("20 per minute")
+@limiter.limit(LINK_PAGE_LIMIT)
 def accept_invitation(token: str):
     """Create an account from a one-time invitation link."""
     invitation = services.find_invitation(token)
@@ -183,6 +187,53 @@ def accept_invitation(token: str):
     return render_template(
         "accounts/accept_invitation.html", form=form, invitation=invitation
     ), status
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@access(public)
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+@limiter.limit(SIGN_IN_LIMIT, key_func=_submitted_email, methods=["POST"])
+def forgot_password():
+    """Ask for a link to choose a new password; the answer never says if the account exists."""
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data, _password_reset_link)
+        return render_template("accounts/forgot_password.html", form=form, sent=True)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/forgot_password.html", form=form, sent=False), status
+
+
+def _password_reset_link(token: str) -> str:
+    # From BASE_URL, never from the request's Host header, which the requester controls.
+    return current_app.config["BASE_URL"] + url_for("accounts.reset_password", token=token)
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+@access(public)
+@limiter.limit(LINK_PAGE_LIMIT)
+def reset_password(token: str):
+    """Choose a new password from a one-time link; every browser of the account is signed out."""
+    reset = services.find_password_reset(token)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(token, form.new_password.data)
+        except (Conflict, Gone, NotFound):
+            raise  # used or expired meanwhile: the error page says so, with its status
+        except DomainError as error:
+            form.new_password.errors.append(str(error.message))
+        else:
+            _sign_in_here(user)
+            flash(
+                _(
+                    "Your new password is saved and you are signed in. Your other browsers are "
+                    "signed out."
+                ),
+                "success",
+            )
+            return redirect(url_for("pages.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset_password.html", form=form, reset=reset), status
 
 
 # --- Staff pages -------------------------------------------------------------------------

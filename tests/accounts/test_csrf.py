@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from consultation.accounts import services
-from consultation.accounts.models import Invitation, Organisation, Role, User, UserSession
+from consultation.accounts.models import (
+    Invitation,
+    Organisation,
+    PasswordReset,
+    Role,
+    User,
+    UserSession,
+)
 from tests import factories
 from tests.accounts.helpers import (
     assert_error_page,
@@ -165,3 +172,47 @@ def test_accepting_an_invitation_without_token_keeps_it_unused(client, db):
     assert row_count(User) == 0
     db.session.refresh(invitation)
     assert invitation.accepted_at is None
+
+
+def test_asking_for_a_password_reset_without_token_sends_nothing(client, db, outbox):
+    factories.make_user(email="alice@example.org")
+    db.session.commit()
+
+    response = client.post("/mot-de-passe-oublie", data={"email": "alice@example.org"})
+
+    assert_error_page(response, 400, EXPIRED_FORM)
+    assert row_count(PasswordReset) == 0
+    assert outbox() == []
+
+
+def test_asking_for_a_password_reset_with_its_token_works(client, db, outbox):
+    factories.make_user(email="alice@example.org")
+    db.session.commit()
+    token = _csrf_token(client, "/mot-de-passe-oublie")
+
+    response = client.post(
+        "/mot-de-passe-oublie", data={"email": "alice@example.org", "csrf_token": token}
+    )
+
+    assert response.status_code == 200
+    assert len(outbox()) == 1
+
+
+def test_a_password_reset_without_token_keeps_the_link_unused(client, db, outbox):
+    user = factories.make_user(email="alice@example.org")
+    db.session.commit()
+    client.post(
+        "/mot-de-passe-oublie",
+        data={"email": "alice@example.org", "csrf_token": _csrf_token(client, "/connexion")},
+    )
+    link = re.search(r"/mot-de-passe/[\w-]+", outbox()[0].get_content()).group(0)
+    before = user.password_hash
+    password = "a brand new passphrase"
+
+    response = client.post(link, data={"new_password": password, "confirm_password": password})
+
+    assert_error_page(response, 400, EXPIRED_FORM)
+    db.session.refresh(user)
+    assert user.password_hash == before
+    assert db.session.scalar(select(PasswordReset.used_at)) is None
+    assert audit_entries("account.password_reset") == []

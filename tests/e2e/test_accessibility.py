@@ -18,6 +18,7 @@ PUBLIC_PAGES = [
     f"/consultations/{HISTORICAL_SLUG}/",
     "/consultations/",
     "/connexion",
+    "/mot-de-passe-oublie",
     "/accessibilite",
     "/confidentialite",
 ]

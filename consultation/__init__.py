@@ -48,7 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from consultation.core import database, i18n, jobs, permissions, security, templating
+    from consultation.core import cache, database, i18n, jobs, permissions, security, templating
     from consultation.core.errors import register_error_handlers
     from consultation.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
     api.init_app(app)
     _init_login(app, login_manager)
     database.init_app(app)
+    cache.init_app(app)
     security.init_app(app)
     permissions.init_app(app)
     jobs.init_app(app)

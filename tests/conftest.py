@@ -19,7 +19,7 @@ from consultation.extensions import db as _db
 from tests import factories
 
 # Reference data loaded by migrations survives between tests.
-KEPT_TABLES = {"region", "alembic_version"}
+KEPT_TABLES = {"region", "alembic_version", "data_version"}
 
 
 def _worker() -> str:

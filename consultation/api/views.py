@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from consultation.api.schemas import ConsultationSchema
 from consultation.consultations import services
+from consultation.core.cache import cached_page
 from consultation.core.permissions import access, public
 
 bp = Blueprint(
@@ -17,7 +18,7 @@ bp = Blueprint(
 
 @bp.route("/consultations")
 class Consultations(MethodView):
-    decorators = [access(public)]
+    decorators = [cached_page, access(public)]
 
     @bp.response(200, ConsultationSchema(many=True))
     def get(self):
@@ -27,7 +28,7 @@ class Consultations(MethodView):
 
 @bp.route("/consultations/<slug>")
 class ConsultationDetail(MethodView):
-    decorators = [access(public)]
+    decorators = [cached_page, access(public)]
 
     @bp.response(200, ConsultationSchema)
     @bp.alt_response(404, description="No public consultation has this slug")

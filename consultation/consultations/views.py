@@ -10,6 +10,7 @@ from sqlalchemy import select
 from consultation.consultations import services
 from consultation.consultations.forms import ConsultationForm, PhaseForm
 from consultation.consultations.models import PHASE_LABELS, Consultation, Phase
+from consultation.core.cache import cached_page
 from consultation.core.errors import DomainError
 from consultation.core.permissions import access, is_admin, public
 from consultation.extensions import db
@@ -27,6 +28,7 @@ def load_consultation(slug: str) -> Consultation:
 
 @bp.route("/consultations/")
 @access(public)
+@cached_page
 def index():
     """All the consultations the visitor may see."""
     return render_template(
@@ -36,6 +38,7 @@ def index():
 
 @bp.route("/consultations/<slug>/")
 @access(public)
+@cached_page
 def home(slug: str):
     """A consultation's home: its timeline of phases and key figures."""
     consultation = load_consultation(slug)

@@ -19,6 +19,7 @@ from consultation.accounts.models import Invitation, Organisation, Role, User
 from consultation.consultations.models import PHASE_LABELS, Consultation
 from consultation.consultations.services import find_current_consultation
 from consultation.core.audit import AuditEntry
+from consultation.core.cache import cached_page
 from consultation.core.jobs import queue_name
 from consultation.core.models import utcnow
 from consultation.core.pagination import paginate
@@ -31,6 +32,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.route("/")
 @access(public)
+@cached_page
 def index():
     """Lead to the current consultation, or to the list when there is none."""
     consultation = find_current_consultation()
@@ -73,6 +75,7 @@ def set_language(code: str):
 
 @bp.route("/accessibilite")
 @access(public)
+@cached_page
 def accessibility():
     """The accessibility statement (déclaration d'accessibilité)."""
     return render_template("pages/accessibility.html")
@@ -80,6 +83,7 @@ def accessibility():
 
 @bp.route("/confidentialite")
 @access(public)
+@cached_page
 def privacy():
     """What personal data is kept, why and for how long."""
     return render_template("pages/privacy.html")

@@ -57,7 +57,8 @@ def test_a_consultation_in_preparation_is_hidden_from_the_public(db, client, sig
     assert client.get("/api/v1/consultations/secrete").status_code == 404
 
 
-def test_home_runs_a_constant_number_of_queries(db, client, count_queries):
+def test_home_runs_a_constant_number_of_queries(app, db, client, count_queries):
+    app.config["PAGE_CACHE_ENABLED"] = False  # count the queries of rendering the page
     factories.make_consultation(slug="mesure")
     db.session.commit()
     client.get("/consultations/mesure/")  # warm up
@@ -72,7 +73,8 @@ def test_home_runs_a_constant_number_of_queries(db, client, count_queries):
     assert len(many) == len(few)
 
 
-def test_list_runs_a_constant_number_of_queries(db, client, count_queries):
+def test_list_runs_a_constant_number_of_queries(app, db, client, count_queries):
+    app.config["PAGE_CACHE_ENABLED"] = False  # count the queries of rendering the page
     factories.make_consultation()
     db.session.commit()
     with count_queries() as few:

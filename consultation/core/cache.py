@@ -1,0 +1,181 @@
+"""Whole-page cache for anonymous visitors, never stale.
+
+Every transaction that writes public data raises one counter, `data_version`, in the same
+transaction. A cached page is served only while the counter is the one it was rendered at, so a
+change seen by the database is seen by every app server on its next request. Browsers revalidate
+with the ETag (`Cache-Control: no-cache`). Tables that anonymous pages never show are "volatile":
+writing them leaves cached pages valid.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import BigInteger, event, update
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from consultation.core.models import Base
+from consultation.extensions import db
+
+VOLATILE_TABLES = {"data_version", "user_session", "audit_entry", "invitation", "password_reset"}
+CACHEABLE_STATUSES = {200, 301, 302}
+_CHANGED = "public_data_changed"
+_VERSION_QUERY = "SELECT value FROM data_version"
+
+
+class DataVersion(Base):
+    """A single row counting the transactions that changed public data."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    def __repr__(self) -> str:
+        return f"<DataVersion {self.value}>"
+
+
+def _touches_public_data(tables: set[str]) -> bool:
+    return bool(tables - VOLATILE_TABLES)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    changed = {
+        obj.__table__.name
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if hasattr(obj, "__table__")
+    }
+    if _touches_public_data(changed):
+        session.info[_CHANGED] = True
+
+
+def _on_orm_execute(state: ORMExecuteState) -> None:
+    """Bulk UPDATE, DELETE and INSERT statements bypass the flush: look at their table."""
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if table is not None and _touches_public_data({table.name}):
+            state.session.info[_CHANGED] = True
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # the last pending changes decide whether public data changed
+    if session.info.pop(_CHANGED, False):
+        session.execute(update(DataVersion).values(value=DataVersion.value + 1))
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+def current_version() -> int:
+    """The version of public data as the database sees it now.
+
+    Read on a connection of its own, not through the ORM session: this is the whole cost of a
+    cached page, and it leaves the session without a transaction to end."""
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(_VERSION_QUERY).scalar() or 0
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    version: int
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    etag: str
+
+
+class PageStore:
+    """A bounded, least-recently-used map of rendered pages, local to one app process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pages: OrderedDict[tuple[str, str], CachedPage] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> CachedPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple[str, str], page: CachedPage) -> None:
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+
+def _is_cacheable_request() -> bool:
+    """Only anonymous GETs with nothing personal in the session (no message waiting)."""
+    return (
+        current_app.config["PAGE_CACHE_ENABLED"]
+        and request.method == "GET"
+        and not current_user.is_authenticated
+        and "_flashes" not in session
+    )
+
+
+def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve the view's response from the page cache while public data has not changed."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not _is_cacheable_request():
+            return view(*args, **kwargs)
+        store: PageStore = current_app.extensions["page_cache"]
+        key = (request.full_path, str(get_locale()))
+        version = current_version()
+        page = store.get(key)
+        if page is None or page.version != version:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code not in CACHEABLE_STATUSES or session.modified:
+                return response  # personal (a form token was issued) or an error: not shared
+            body = response.get_data()
+            page = CachedPage(
+                version=version,
+                status=response.status_code,
+                body=body,
+                headers=tuple(
+                    (name, value)
+                    for name, value in response.headers.items()
+                    if name in ("Content-Type", "Location")
+                ),
+                etag=hashlib.sha256(body).hexdigest()[:32],
+            )
+            store.put(key, page)
+        return _respond(page)
+
+    return wrapper
+
+
+def _respond(page: CachedPage):
+    response = current_app.response_class(page.body, status=page.status, headers=page.headers)
+    response.set_etag(page.etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")  # the language is chosen in the session cookie
+    return response.make_conditional(request)
+
+
+def init_app(app: Flask) -> None:
+    """Count public-data changes on every session, and give the app its page store."""
+    app.config.setdefault("PAGE_CACHE_ENABLED", True)
+    app.config.setdefault("PAGE_CACHE_SIZE", 2000)
+    app.extensions["page_cache"] = PageStore(app.config["PAGE_CACHE_SIZE"])
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_orm_execute)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+        event.listen(Session, "after_soft_rollback", lambda session, _: _after_rollback(session))

@@ -1,0 +1,101 @@
+"""The page cache serves anonymous visitors fast and never serves a page older than the data."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from consultation.consultations.models import Consultation, Phase
+from consultation.core.cache import DataVersion, current_version
+from tests import factories
+
+
+def test_a_cached_page_costs_one_query(db, client, count_queries):
+    factories.make_consultation(slug="rapide", title="Avant")
+    db.session.commit()
+    assert client.get("/consultations/rapide/").status_code == 200
+    with count_queries() as statements:
+        response = client.get("/consultations/rapide/")
+    assert response.status_code == 200
+    assert len(statements) == 1  # the data version
+    assert "Avant" in response.get_data(as_text=True)
+
+
+def test_a_change_is_seen_on_the_next_request(db, client):
+    consultation = factories.make_consultation(slug="fraiche", title="Avant")
+    db.session.commit()
+    assert "Avant" in client.get("/consultations/fraiche/").get_data(as_text=True)
+    consultation.title = "Après"
+    db.session.commit()
+    assert "Après" in client.get("/consultations/fraiche/").get_data(as_text=True)
+    listing = client.get("/api/v1/consultations").get_json()
+    assert listing[0]["title"] == "Après"
+
+
+def test_bulk_statements_and_deletes_raise_the_version(db):
+    consultation = factories.make_consultation()
+    db.session.commit()
+    before = current_version()
+    db.session.execute(update(Consultation).values(phase=Phase.JURY))
+    db.session.commit()
+    assert current_version() == before + 1
+    db.session.delete(consultation)
+    db.session.commit()
+    assert current_version() == before + 2
+
+
+def test_volatile_writes_and_rollbacks_keep_the_version(db, sign_in):
+    before = current_version()
+    sign_in("contributor")  # a sign-in session and an audit entry: nothing public
+    factories.make_consultation()
+    db.session.rollback()
+    db.session.commit()
+    assert current_version() == before + 1  # the user and organisation of sign_in, only
+
+
+def test_another_app_server_change_is_seen(db, client):
+    """A change committed elsewhere (another process) raises the shared counter."""
+    factories.make_consultation(slug="partagee", title="Avant")
+    db.session.commit()
+    client.get("/consultations/partagee/")
+    with db.engine.begin() as connection:  # as another server would, outside this session
+        connection.execute(update(Consultation).values(title="Ailleurs"))
+        connection.execute(update(DataVersion).values(value=DataVersion.value + 1))
+    assert "Ailleurs" in client.get("/consultations/partagee/").get_data(as_text=True)
+
+
+def test_browsers_revalidate_with_the_etag(db, client):
+    factories.make_consultation(slug="etag")
+    db.session.commit()
+    first = client.get("/consultations/etag/")
+    assert first.headers["Cache-Control"] == "no-cache"
+    etag = first.headers["ETag"]
+    again = client.get("/consultations/etag/", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    db.session.execute(update(Consultation).values(title="Changée"))
+    db.session.commit()
+    changed = client.get("/consultations/etag/", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+
+
+def test_signed_in_visitors_and_pages_with_forms_are_not_cached(db, sign_in, client):
+    factories.make_consultation(slug="perso")
+    db.session.commit()
+    admin = sign_in("admin")
+    page = admin.get("/consultations/perso/")
+    assert "ETag" not in page.headers
+    assert "/gestion/consultations/perso" in page.get_data(as_text=True)
+    anonymous = client.get("/consultations/perso/").get_data(as_text=True)
+    assert "/gestion/consultations/perso" not in anonymous
+    assert "ETag" not in client.get("/connexion").headers  # carries a form token
+
+
+def test_languages_are_cached_apart(db, client):
+    factories.make_consultation(slug="langues")
+    db.session.commit()
+    assert 'lang="fr"' in client.get("/consultations/langues/").get_data(as_text=True)
+    client.get("/langue/en")
+    assert 'lang="en"' in client.get("/consultations/langues/").get_data(as_text=True)
+
+
+def test_the_version_row_exists_after_migrations(db):
+    assert db.session.scalar(select(DataVersion.id)) == 1

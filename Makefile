@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app consultation
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 TRANSLATIONS := $(patsubst %.po,%.mo,$(wildcard consultation/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: install run test lint bench translations extract-messages worker clean
+.PHONY: install run test lint bench translations extract-messages worker clean e2e-deps
 
 install: $(STAMP) $(TRANSLATIONS)
 
@@ -24,14 +24,15 @@ translations: $(TRANSLATIONS)
 
 # Refresh the message catalogues after changing user-facing strings.
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i messages.pot -d consultation/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot --no-location --sort-output --width 100 .
+	$(BIN)/pybabel update -i messages.pot -d consultation/translations --no-fuzzy-matching --ignore-obsolete --width 100
 	rm messages.pot
 
 # Serve the demo on http://127.0.0.1:5000 with SQLite (migrate and load the demo on first start).
 run: install
 	APP_ENV=development $(FLASK) db upgrade
 	APP_ENV=development $(FLASK) demo load
+	@echo "Demo accounts: admin@example.org (and the others in README.md), password utiles-ensemble"
 	APP_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
 worker: install
@@ -41,16 +42,33 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check consultation tests bench
 
+# axe-core for the browser tests, installed again when its lock file changes. Without npm the
+# accessibility checks are skipped (CI installs npm and requires them).
+E2E_MODULES := tests/e2e/node_modules/.package-lock.json
+e2e-deps: $(E2E_MODULES)
+
+$(E2E_MODULES): tests/e2e/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/e2e --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the browser accessibility checks will be skipped"; fi
+
 # Lint, then the suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
-test: lint
+test: lint e2e-deps
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup; \
 	fi
 
+# Load the public pages of a scaled demo (bench/README.md), e.g. BENCH_ARGS="--scale 1 --duration 3".
+# wrk is installed when missing and we are root; otherwise bench/run.py says how to get it.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/run.py
+	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; } || true; \
+	fi
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -9,23 +9,36 @@ To add a page or an operation, append to PAGES or OPERATIONS just below.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
 import json
+import math
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from harness import (
+    BENCH_DIR,
+    ROOT,
+    BenchError,
+    Load,
+    Server,
+    app_env,
+    combine,
+    fetch,
+    gunicorn,
+    load_server,
+    require_wrk,
+    run_flask,
+    scratch_database,
+)
 
 
 @dataclass(frozen=True)
@@ -69,157 +82,40 @@ OPERATIONS: list[Operation] = []
 MIN_RATIO = 0.40
 MAX_P95_MS = 30.0
 DEMO_LOAD_BUDGET_S = 120.0  # at --scale 10
+
 WORKERS = 2
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / "bench"
-LUA_SCRIPT = BENCH_DIR / "latency.lua"
 RESULTS_DIR = BENCH_DIR / "results"
-READY_TIMEOUT_S = 60.0
-PROBES_PER_PAGE = 3  # one cold and warm requests, over both workers
-WARM_UP_REQUESTS = 10  # enough for both workers to open their database connection
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot go on; the message says why."""
-
-
-# --- Results ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Load:
-    """What wrk measured for one URL."""
-
-    requests: int
-    seconds: float
-    socket_errors: int
-    bad_statuses: int
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+PROBES_PER_PAGE = 3  # the first may find cold caches, the others show the steady state
 
 
 @dataclass
 class PageResult:
+    """What we learnt about one page: probes (status, SQL count), then the load under wrk."""
+
     path: str
     expected_status: int
     statuses: list[int]
     queries: list[int | None]
     load: Load | None = None
+    bare: Load | None = None  # the bare endpoint, loaded just before this page
     misses: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.load is None or self.bare is None or not self.bare.rps:
+            return None
+        return self.load.rps / self.bare.rps
 
 
 @dataclass
 class OperationResult:
+    """One timed command, against its budget."""
+
     name: str
     seconds: float
     budget_s: float | None
     ok: bool
     output: str
-
-
-# --- Processes -------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def free_port() -> int:
-    """A port the kernel says is free; gunicorn binds it a moment later."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def gunicorn(
-    name: str, app: str, chdir: Path, env: Mapping[str, str], log_dir: Path, workers: int
-) -> Iterator[Server]:
-    """Serve `app` on loopback for the duration of the block, then stop master and workers."""
-    port = free_port()
-    log = log_dir / f"{name}.log"
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
-    command += ["--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), "--log-level", "warning"]
-    command += ["--graceful-timeout", "5", app]
-    with log.open("wb") as out:
-        # A session of its own: Ctrl+C reaches us only, and we can signal master and workers.
-        process = subprocess.Popen(
-            command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(name, port, process, log)
-    try:
-        wait_until_ready(server)
-        yield server
-    finally:
-        stop_group(process)
-
-
-def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left (a stuck or orphaned worker)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-
-
-def log_tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_until_ready(server: Server) -> None:
-    """Poll until the server answers; fail early with its log if it died."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise BenchError(f"{server.name} exited while starting:\n{log_tail(server.log)}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if fetch(server.port, "/").status < 500:
-                for _ in range(WARM_UP_REQUESTS):
-                    fetch(server.port, "/")
-                return
-        time.sleep(0.2)
-    raise BenchError(f"{server.name} did not answer in {READY_TIMEOUT_S:.0f} s")
-
-
-def run_flask(env: Mapping[str, str], *args: str, timeout: float = 900) -> str:
-    """Run one Flask CLI command of the app; its output, or an error with its output."""
-    command = [sys.executable, "-m", "flask", "--app", "consultation", *args]
-    completed = subprocess.run(
-        command, env=dict(env), cwd=ROOT, capture_output=True, text=True, timeout=timeout
-    )
-    if completed.returncode != 0:
-        raise BenchError(f"`flask {' '.join(args)}` failed:\n{completed.stdout}{completed.stderr}")
-    return completed.stdout.strip()
-
-
-# --- Instances of the app --------------------------------------------------------------------
-
-
-def app_env(instance: Path, database_url: str, secret_key: str) -> dict[str, str]:
-    """Production settings, with the query counter on; REDIS_URL passes through when set."""
-    env = {key: value for key, value in os.environ.items() if key != "FLASK_DEBUG"}
-    env.update(
-        APP_ENV="production",
-        SECRET_KEY=secret_key,
-        QUERY_COUNT_HEADER="1",
-        INSTANCE_PATH=str(instance),
-        DATABASE_URL=database_url,
-    )
-    return env
 
 
 def prepare_instance(env: Mapping[str, str], scale: int) -> OperationResult:
@@ -233,52 +129,6 @@ def prepare_instance(env: Mapping[str, str], scale: int) -> OperationResult:
     return OperationResult(f"demo load --scale {scale}", elapsed, budget, ok, output)
 
 
-@contextlib.contextmanager
-def scratch_database(like: str | None, instance: Path) -> Iterator[str]:
-    """A fresh, empty database of the same kind as `like`: SQLite file, or PostgreSQL database."""
-    if like is None or not like.startswith("postgres"):
-        yield f"sqlite:///{instance / 'app.db'}"
-        return
-    # Imported here: only runs that target PostgreSQL need them.
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    url = make_url(like)
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            connection.execute(drop.format(sql.Identifier(name)))
-
-
-# --- Measuring -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Probe:
-    status: int
-    queries: int | None
-
-
-def fetch(port: int, path: str, headers: Sequence[tuple[str, str]] = ()) -> Probe:
-    """One GET without following redirects, so `/` shows its own 302 and query count."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", path, headers=dict(headers))
-        response = connection.getresponse()
-        response.read()
-        count = response.getheader("X-Query-Count")
-        return Probe(response.status, int(count) if count is not None else None)
-    finally:
-        connection.close()
-
-
 def probe_page(port: int, page: Page) -> PageResult:
     """Fetch a page a few times: the status to check, and its SQL queries (cold and warm)."""
     probes = [fetch(port, page.path, page.headers) for _ in range(PROBES_PER_PAGE)]
@@ -290,33 +140,7 @@ def probe_page(port: int, page: Page) -> PageResult:
     )
 
 
-def run_wrk(url: str, duration: int, connections: int, page: Page | None = None) -> Load:
-    """Load one URL with wrk; the Lua hook prints the exact percentiles as JSON."""
-    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s"]
-    command += ["--timeout", "5s", "-s", str(LUA_SCRIPT)]
-    for name, value in page.headers if page else ():
-        command += ["-H", f"{name}: {value}"]
-    command.append(url)
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
-    marker = next(
-        (line for line in completed.stdout.splitlines() if line.startswith("BENCH_JSON ")), None
-    )
-    if completed.returncode != 0 or marker is None:
-        raise BenchError(f"wrk failed on {url}:\n{completed.stdout}{completed.stderr}")
-    data = json.loads(marker.removeprefix("BENCH_JSON "))
-    errors, latency = data["errors"], data["latency_us"]
-    return Load(
-        requests=data["requests"],
-        seconds=data["duration_us"] / 1e6,
-        socket_errors=errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
-        bad_statuses=errors["status"],
-        p50_ms=latency["p50"] / 1000,
-        p95_ms=latency["p95"] / 1000,
-        p99_ms=latency["p99"] / 1000,
-    )
-
-
-def judge(result: PageResult, bare_rps: float) -> None:
+def judge(result: PageResult) -> None:
     """Name the targets the page misses."""
     if any(status != result.expected_status for status in result.statuses):
         result.misses.append(f"status (expected {result.expected_status})")
@@ -325,7 +149,7 @@ def judge(result: PageResult, bare_rps: float) -> None:
     load = result.load
     if load is None:
         return
-    if load.rps < MIN_RATIO * bare_rps:
+    if result.ratio is not None and result.ratio < MIN_RATIO:
         result.misses.append(f"ratio < {MIN_RATIO:.0%}")
     if load.p95_ms > MAX_P95_MS:
         result.misses.append(f"p95 > {MAX_P95_MS:.0f} ms")
@@ -344,7 +168,7 @@ def run_operation(env: Mapping[str, str], operation: Operation) -> OperationResu
     return OperationResult(operation.name, elapsed, operation.budget_s, ok, output)
 
 
-# --- Report ----------------------------------------------------------------------------------
+# --- Report --------------------------------------------------------------------------------------
 
 
 def query_range(queries: Sequence[int | None]) -> tuple[int, int] | None:
@@ -359,26 +183,30 @@ def format_queries(queries: Sequence[int | None]) -> str:
     return str(span[0]) if span[0] == span[1] else f"{span[0]}–{span[1]}"
 
 
-def table_row(name: str, status: str, load: Load | None, *rest: str) -> str:
-    """A Markdown row: name, status, the wrk figures, then `rest` (queries, ratio, misses)."""
-    figures = ["–"] * 4
+def table_row(
+    name: str, status: str, load: Load | None, queries: str, ratio: str, misses: str
+) -> str:
+    """A Markdown row of the page table."""
+    rps = p50 = p95 = p99 = cpu = "–"
     if load is not None:
-        figures = [
-            f"{load.rps:.0f}",
-            *(f"{ms:.1f}" for ms in (load.p50_ms, load.p95_ms, load.p99_ms)),
-        ]
-    return "| " + " | ".join([name, status, *figures, *rest]) + " |"
+        rps = f"{load.rps:.0f}"
+        p50, p95, p99 = (f"{ms:.1f}" for ms in (load.p50_ms, load.p95_ms, load.p99_ms))
+        cpu = f"{load.cpu_ms:.2f}" if load.cpu_ms is not None else "–"
+    cells = [name, status, rps, p50, p95, p99, queries, cpu, ratio, misses]
+    return "| " + " | ".join(cells) + " |"
 
 
 def page_table(bare: Load, results: Sequence[PageResult]) -> str:
     lines = [
-        "| page | status | req/s | p50 ms | p95 ms | p99 ms | SQL/request | vs bare | misses |",
-        "|---|---|--:|--:|--:|--:|--:|--:|---|",
+        "| page | status | req/s | p50 ms | p95 ms | p99 ms | SQL/request | CPU ms/request "
+        "| vs bare | misses |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
         table_row("bare Flask endpoint", "200", bare, "–", "100%", ""),
     ]
     for result in results:
         statuses = "/".join(str(status) for status in sorted(set(result.statuses)))
-        ratio = f"{result.load.rps / bare.rps:.0%}" if result.load and bare.rps else "–"
+        # Rounded down, so that a page flagged below 40% never reads "40%".
+        ratio = f"{math.floor(result.ratio * 100)}%" if result.ratio is not None else "–"
         misses = ", ".join(f"**{miss}**" for miss in result.misses)
         queries = format_queries(result.queries)
         lines.append(table_row(f"`{result.path}`", statuses, result.load, queries, ratio, misses))
@@ -403,18 +231,25 @@ def scale_growth(
         before = small.get(result.path)
         if before is None:
             continue
-        span_small, span_large = query_range(before.queries), query_range(result.queries)
-        if span_small and span_large and any(map(int.__gt__, span_large, span_small)):
-            grown.append((result.path, *map(format_queries, (before.queries, result.queries))))
+        small_span, large_span = query_range(before.queries), query_range(result.queries)
+        if small_span is None or large_span is None:
+            continue
+        if large_span[0] > small_span[0] or large_span[1] > small_span[1]:
+            grown.append(
+                (result.path, format_queries(before.queries), format_queries(result.queries))
+            )
     return grown
 
 
 def git_commit() -> str:
-    completed = subprocess.run(
+    """The commit measured; `+dirty` when the working tree has uncommitted changes."""
+    head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     )
+    if head.returncode != 0:
+        return "unknown"
     dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
-    return completed.stdout.strip() + ("+dirty" if dirty else "") or "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
 def save_results(report: dict[str, Any]) -> Path:
@@ -424,7 +259,7 @@ def save_results(report: dict[str, Any]) -> Path:
     return path
 
 
-# --- Main ------------------------------------------------------------------------------------
+# --- Main ----------------------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -456,19 +291,11 @@ def selected_pages(filters: Sequence[str] | None) -> list[Page]:
     return pages
 
 
-def require_wrk() -> None:
-    if shutil.which("wrk") is None:
-        raise BenchError(
-            "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or see "
-            "https://github.com/wg/wrk, then run `make bench` again"
-        )
-
-
 def measure_small_scale(
     pages: Sequence[Page], database_url: str | None, secret: str, work: Path
 ) -> dict[str, PageResult]:
     """Query counts on the scale-1 demo, to compare with the scaled one."""
-    instance = work / "scale-1"
+    instance = work / "small"
     instance.mkdir()
     with scratch_database(database_url, instance) as url:
         env = app_env(instance, url, secret)
@@ -478,20 +305,31 @@ def measure_small_scale(
             return {page.path: probe_page(server.port, page) for page in pages}
 
 
+def warn_if_busy() -> float:
+    """Other processes steal CPU from the servers and wrk alike, and the figures get noisy."""
+    load = os.getloadavg()[0]
+    cpus = os.cpu_count() or 1
+    if load > cpus / 2:
+        print(f"bench: warning: load average {load:.1f} on {cpus} CPUs, figures will be noisy")
+    return load
+
+
 def bench(args: argparse.Namespace, work: Path) -> int:
     pages = selected_pages(args.pages)
+    load_before = warn_if_busy()
     secret = secrets.token_hex(32)
     database = "PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite"
     print(f"== Scale 1: query counts ({database})", flush=True)
     small = measure_small_scale(pages, args.database_url, secret, work)
 
-    instance = work / f"scale-{args.scale}"
+    instance = work / "scaled"
     instance.mkdir()
     database_url = args.database_url or f"sqlite:///{instance / 'app.db'}"
     env = app_env(instance, database_url, secret)
     print(f"== Scale {args.scale}: migrate and load the demo", flush=True)
     demo = prepare_instance(env, args.scale)
-    print(f"   {demo.output}\n   took {demo.seconds:.1f} s (wall clock, target < 120 s)")
+    target = f", target < {demo.budget_s:.0f} s" if demo.budget_s else ""
+    print(f"   {demo.output}\n   took {demo.seconds:.1f} s (wall clock{target})", flush=True)
 
     bare_env = {key: value for key, value in os.environ.items() if key != "FLASK_DEBUG"}
     with (
@@ -501,51 +339,43 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         bare, page_results = load_pages(args, pages, app_server, bare_server)
     operations = [demo, *(run_operation(env, operation) for operation in OPERATIONS)]
     grown = scale_growth(small, page_results)
-    return report(args, database, bare, page_results, operations, grown)
+    machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": warn_if_busy()}
+    return report(args, database, machine, bare, page_results, operations, grown)
 
 
 def load_pages(
     args: argparse.Namespace, pages: Sequence[Page], app: Server, bare: Server
 ) -> tuple[Load, list[PageResult]]:
-    """The bare endpoint first and last (averaged, to smooth drift), the pages in between."""
+    """Load each page right after a shorter run of the bare endpoint, and compare the two.
+
+    Pairing them means both see the same background load, which drifts on a shared machine.
+    """
     duration, connections = args.duration, args.connections
-    bare_url = f"http://127.0.0.1:{bare.port}/"
+    bare_seconds = max(2, duration // 3)
     print(f"== Load: {duration} s per page, {connections} connections", flush=True)
-    first = run_wrk(bare_url, duration, connections)
-    print(f"   bare endpoint: {first.rps:.0f} req/s", flush=True)
     results = []
     for page in pages:
         result = probe_page(app.port, page)
         if all(status == page.status for status in result.statuses):
-            url = f"http://127.0.0.1:{app.port}{page.path}"
-            result.load = run_wrk(url, duration, connections, page)
-        rps = f"{result.load.rps:.0f} req/s" if result.load else f"status {result.statuses}"
-        print(f"   {page.path}: {rps}", flush=True)
+            result.bare = load_server(bare, "/", bare_seconds, connections)
+            result.load = load_server(app, page.path, duration, connections, page.headers)
+        judge(result)
+        print(f"   {page.path}: {progress(result)}", flush=True)
         results.append(result)
-    last = run_wrk(bare_url, duration, connections)
-    print(f"   bare endpoint again: {last.rps:.0f} req/s", flush=True)
-    bare_load = average(first, last)
-    for result in results:
-        judge(result, bare_load.rps)
-    return bare_load, results
+    samples = [result.bare for result in results if result.bare is not None]
+    return combine(samples or [load_server(bare, "/", duration, connections)]), results
 
 
-def average(first: Load, last: Load) -> Load:
-    """Both bare runs as one: total requests over total time, percentiles averaged."""
-    return Load(
-        requests=first.requests + last.requests,
-        seconds=first.seconds + last.seconds,
-        socket_errors=first.socket_errors + last.socket_errors,
-        bad_statuses=first.bad_statuses + last.bad_statuses,
-        p50_ms=(first.p50_ms + last.p50_ms) / 2,
-        p95_ms=(first.p95_ms + last.p95_ms) / 2,
-        p99_ms=(first.p99_ms + last.p99_ms) / 2,
-    )
+def progress(result: PageResult) -> str:
+    if result.load is None or result.bare is None:
+        return f"status {result.statuses}, not loaded"
+    return f"{result.load.rps:.0f} req/s, bare endpoint {result.bare.rps:.0f} req/s"
 
 
 def report(
     args: argparse.Namespace,
     database: str,
+    machine: Mapping[str, Any],
     bare: Load,
     pages: Sequence[PageResult],
     operations: Sequence[OperationResult],
@@ -555,12 +385,18 @@ def report(
     commit = git_commit()
     print(
         f"\n### Benchmark: scale {args.scale}, {database}, gunicorn {WORKERS} workers, "
-        f"wrk {args.connections} connections × {args.duration} s, {os.cpu_count()} CPUs, "
+        f"wrk {args.connections} connections × {args.duration} s, {machine['cpus']} CPUs "
+        f"(load average {machine['load_before']:.1f} → {machine['load_after']:.1f}), "
         f"commit {commit}\n"
     )
     print(page_table(bare, pages))
     print(f"\nTargets: ≥ {MIN_RATIO:.0%} of the bare endpoint's req/s, p95 ≤ {MAX_P95_MS:.0f} ms.")
-    print("SQL/request: a range means cold and warm requests differ.\n")
+    print(
+        "vs bare: req/s of the page over req/s of the bare endpoint loaded just before it; "
+        "the bare row sums all its runs.\nSQL/request: a range means cold and warm requests "
+        "differ.\nCPU ms/request: CPU time of the server's workers per request, steadier than "
+        "req/s on a busy machine.\n"
+    )
     print(operations_table(operations))
     if grown:
         print(f"\nSQL queries that grow with the scale (scale 1 → scale {args.scale}):")
@@ -573,10 +409,10 @@ def report(
             "date": datetime.now(UTC).isoformat(),
             "commit": commit,
             "settings": {**vars(args), "database": database, "workers": WORKERS},
-            "cpus": os.cpu_count(),
+            "machine": machine,
             "targets": {"min_ratio": MIN_RATIO, "max_p95_ms": MAX_P95_MS},
             "bare": {**asdict(bare), "rps": bare.rps},
-            "pages": [page_json(page, bare) for page in pages],
+            "pages": [page_json(page) for page in pages],
             "operations": [asdict(operation) for operation in operations],
             "queries_growing_with_scale": [list(row) for row in grown],
         }
@@ -586,18 +422,19 @@ def report(
     return 1 if missed and args.strict else 0
 
 
-def page_json(page: PageResult, bare: Load) -> dict[str, Any]:
+def page_json(page: PageResult) -> dict[str, Any]:
     data = asdict(page)
-    if page.load:
-        data["load"]["rps"] = page.load.rps
-        data["ratio"] = page.load.rps / bare.rps if bare.rps else None
+    for key in ("load", "bare"):
+        if data[key] is not None:
+            data[key]["rps"] = getattr(page, key).rps
+    data["ratio"] = page.ratio
     return data
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # SIGTERM unwinds like Ctrl+C, so the `finally` blocks stop every server we started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         require_wrk()
         with tempfile.TemporaryDirectory(prefix="bench-") as work:

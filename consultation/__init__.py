@@ -61,6 +61,11 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(app.root_path) / "translations"),
     )
     limiter.init_app(app)
+    # Only per-route limits are used, and their decorators check them: the app-wide check that
+    # Flask-Limiter runs before every request has nothing to do, and costs every page.
+    app_wide_check = limiter._check_request_limit
+    if app_wide_check in app.before_request_funcs[None]:  # absent when limits are disabled
+        app.before_request_funcs[None].remove(app_wide_check)
     api.init_app(app)
     _init_login(app, login_manager)
     database.init_app(app)

@@ -42,6 +42,7 @@ from consultation.accounts.models import (
     Role,
     User,
 )
+from consultation.core.cache import cached_page
 from consultation.core.errors import Conflict, DomainError, Gone, NotFound
 from consultation.core.pagination import paginate
 from consultation.core.permissions import access, is_admin, public, signed_in
@@ -81,6 +82,7 @@ def _sign_in_here(user: User) -> None:
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @access(public)
+@cached_page(form_token=True)
 @limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
 @limiter.limit(SIGN_IN_LIMIT, key_func=_submitted_email, methods=["POST"])
 def sign_in():

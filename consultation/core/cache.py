@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, make_response, request, session
+from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import BigInteger, event, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
@@ -28,6 +29,8 @@ from consultation.extensions import db
 
 VOLATILE_TABLES = {"data_version", "user_session", "audit_entry", "invitation", "password_reset"}
 CACHEABLE_STATUSES = {200, 301, 302}
+SHARED_HEADERS = {"Content-Type", "Location"}
+TOKEN_PLACEHOLDER = b"__csrf_token_placeholder__"
 _CHANGED = "public_data_changed"
 _VERSION_QUERY = "SELECT value FROM data_version"
 
@@ -127,8 +130,13 @@ def _is_cacheable_request() -> bool:
     )
 
 
-def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve the view's response from the page cache while public data has not changed."""
+def cached_page(view: Callable[..., Any] | None = None, *, form_token: bool = False) -> Any:
+    """Serve the view's response from the page cache while public data has not changed.
+
+    With `form_token`, the page holds a form: it is stored with a placeholder where the CSRF
+    token goes, and each visitor gets their own token in it."""
+    if view is None:
+        return functools.partial(cached_page, form_token=form_token)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -140,32 +148,50 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
         page = store.get(key)
         if page is None or page.version != version:
             response = make_response(view(*args, **kwargs))
-            if response.status_code not in CACHEABLE_STATUSES or session.modified:
-                return response  # personal (a form token was issued) or an error: not shared
-            body = response.get_data()
-            page = CachedPage(
-                version=version,
-                status=response.status_code,
-                body=body,
-                headers=tuple(
-                    (name, value)
-                    for name, value in response.headers.items()
-                    if name in ("Content-Type", "Location")
-                ),
-                etag=hashlib.sha256(body).hexdigest()[:32],
-            )
+            page = _page_to_store(response, version, form_token)
+            if page is None:
+                return response
             store.put(key, page)
-        return _respond(page)
+        return _respond(page, form_token)
 
     return wrapper
 
 
-def _respond(page: CachedPage):
-    response = current_app.response_class(page.body, status=page.status, headers=page.headers)
-    response.set_etag(page.etag)
+def _page_to_store(response: Response, version: int, form_token: bool) -> CachedPage | None:
+    """What to keep of a fresh response, or None when it must not be shared."""
+    if response.status_code not in CACHEABLE_STATUSES:
+        return None
+    body = response.get_data()
+    token = g.get("csrf_token")
+    if form_token and token:
+        if TOKEN_PLACEHOLDER in body:
+            return None
+        body = body.replace(token.encode(), TOKEN_PLACEHOLDER)
+    elif session.modified:
+        return None  # something personal was put in the session while rendering
+    headers = tuple(
+        (name, value) for name, value in response.headers.items() if name in SHARED_HEADERS
+    )
+    return CachedPage(
+        version=version,
+        status=response.status_code,
+        body=body,
+        headers=headers,
+        etag=hashlib.sha256(body).hexdigest()[:32],
+    )
+
+
+def _respond(page: CachedPage, form_token: bool) -> Response:
+    body = page.body
+    if form_token and TOKEN_PLACEHOLDER in body:
+        body = body.replace(TOKEN_PLACEHOLDER, generate_csrf().encode())
+    response = current_app.response_class(body, status=page.status, headers=page.headers)
     response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Cookie")  # the language is chosen in the session cookie
-    return response.make_conditional(request)
+    if body is page.body:  # the same bytes for everyone: browsers may revalidate
+        response.set_etag(page.etag)
+        response.make_conditional(request)
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -36,10 +36,12 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def commit_or_roll_back(response: Response) -> Response:
         """A request commits once, only when it succeeded; any error rolls everything back."""
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
+        session = db.session()
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
         if app.config["QUERY_COUNT_HEADER"]:
             response.headers["X-Query-Count"] = str(g.get("query_count", 0))
         return response

@@ -43,17 +43,20 @@ def init_app(app: Flask) -> None:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
-    production = app.config["APP_ENV"] == "production"
+    headers = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if app.config["APP_ENV"] == "production":
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if production:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        """The same headers on every response; a view that sets its own CSP keeps it."""
+        if "Content-Security-Policy" not in response.headers:
+            response.headers.extend(headers)
         return response

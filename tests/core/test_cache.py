@@ -86,7 +86,34 @@ def test_signed_in_visitors_and_pages_with_forms_are_not_cached(db, sign_in, cli
     assert "/gestion/consultations/perso" in page.get_data(as_text=True)
     anonymous = client.get("/consultations/perso/").get_data(as_text=True)
     assert "/gestion/consultations/perso" not in anonymous
-    assert "ETag" not in client.get("/connexion").headers  # carries a form token
+
+
+def test_a_cached_form_page_gives_each_visitor_a_working_token(app, db):
+    import re
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    factories.make_user(email="jeton@example.org")
+    db.session.commit()
+    first, second = app.test_client(), app.test_client()
+    pages = [first.get("/connexion"), second.get("/connexion")]
+    tokens = [
+        re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)
+        ).group(1)
+        for page in pages
+    ]
+    assert tokens[0] != tokens[1]
+    assert all("ETag" not in page.headers for page in pages)
+    assert b"__csrf_token_placeholder__" not in pages[1].data
+    response = second.post(
+        "/connexion",
+        data={
+            "csrf_token": tokens[1],
+            "email": "jeton@example.org",
+            "password": factories.PASSWORD,
+        },
+    )
+    assert response.status_code == 302
 
 
 def test_languages_are_cached_apart(db, client):

@@ -22,7 +22,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-def _count_query(*_args) -> None:
+def count_query(*_args) -> None:
+    """Count one SQL statement of the current request (shown by QUERY_COUNT_HEADER)."""
     if has_request_context():
         g.query_count = g.get("query_count", 0) + 1
 
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     """Install the engine hooks and the request transaction policy."""
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
-        event.listen(Engine, "before_cursor_execute", _count_query)
+        event.listen(Engine, "before_cursor_execute", count_query)
 
     @app.after_request
     def commit_or_roll_back(response: Response) -> Response:

@@ -143,4 +143,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()  # the error page must not run in a failed transaction
         return error_response(500)

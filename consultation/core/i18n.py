@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
@@ -20,31 +20,37 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _is_french() -> bool:
+    return str(get_locale()) == "fr"
+
+
+def _format(value: date | datetime, pattern: str) -> str:
+    """Format in the visitor's language, datetimes in Paris time; the first of the month is
+    "1er" in French."""
+    local_day = to_user_timezone(value).day if isinstance(value, datetime) else value.day
+    if local_day == 1 and _is_french():
+        pattern = pattern.replace("d ", "'1er' ", 1)
+    if isinstance(value, datetime):
+        return format_datetime(value, pattern)
+    return format_date(value, pattern)
+
+
 def long_date(value: date | datetime | None) -> str:
     """ "lundi 15 novembre 2021" in French, "Monday 15 November 2021" in English."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "EEEE d MMMM y")
-    return format_date(value, "EEEE d MMMM y")
+    return _format(value, "EEEE d MMMM y") if value is not None else ""
 
 
 def short_date(value: date | datetime | None) -> str:
-    """ "15 nov. 2021"."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "d MMM y")
-    return format_date(value, "d MMM y")
+    """ "15 nov. 2021", "1er févr. 2022"."""
+    return _format(value, "d MMM y") if value is not None else ""
 
 
 def date_time(value: datetime | None) -> str:
     """ "lundi 15 novembre 2021, 18 h 30" in Paris time (French style for hours)."""
     if value is None:
         return ""
-    day = format_datetime(value, "EEEE d MMMM y")
-    hour = format_datetime(value, "H")
-    minute = format_datetime(value, "mm")
-    if str(get_locale()) == "fr":
+    day = long_date(value)
+    hour, minute = format_datetime(value, "H"), format_datetime(value, "mm")
+    if _is_french():
         return f"{day}, {hour}\u00a0h\u00a0{minute}"
     return f"{day}, {hour}:{minute}"

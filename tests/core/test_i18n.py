@@ -54,10 +54,13 @@ def test_the_interface_is_french_by_default_and_english_on_request(client):
 def test_french_dates(app):
     from datetime import UTC, date, datetime
 
-    from consultation.core.i18n import date_time, long_date
+    from consultation.core.i18n import date_time, long_date, short_date
 
     with app.test_request_context("/"):
         assert long_date(date(2021, 11, 15)) == "lundi 15 novembre 2021"
+        assert short_date(date(2022, 2, 1)) == "1er févr. 2022"
+        # 23:30 UTC on 31 January is already 1 February in Paris
+        assert long_date(datetime(2022, 1, 31, 23, 30, tzinfo=UTC)) == "mardi 1er février 2022"
         assert date_time(datetime(2021, 11, 15, 17, 30, tzinfo=UTC)) == (
             "lundi 15 novembre 2021, 18\u00a0h\u00a030"
         )

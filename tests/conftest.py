@@ -142,6 +142,23 @@ def admin_client(sign_in) -> FlaskClient:
 
 
 @pytest.fixture
+def contributor_client(sign_in) -> FlaskClient:
+    """A contributor of an Hlm organisation in Pays de la Loire."""
+    return sign_in("contributor")
+
+
+@pytest.fixture
+def editor_client(sign_in) -> FlaskClient:
+    """A regional editor of the Pays de la Loire association (region 52)."""
+    return sign_in("regional_editor")
+
+
+@pytest.fixture
+def juror_client(sign_in) -> FlaskClient:
+    return sign_in("juror")
+
+
+@pytest.fixture
 def count_queries(app: Flask):
     """Count the SQL statements run inside a `with count_queries() as counter:` block."""
 

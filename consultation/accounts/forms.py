@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
@@ -86,19 +86,43 @@ class OrganisationForm(FlaskForm):
     )
 
 
-class InvitationForm(FlaskForm):
-    email = EmailField(
-        _l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)]
+class OrganisationEditForm(OrganisationForm):
+    """Correct an organisation (a name that could not be checked, a wrong region...)."""
+
+    is_fictional = BooleanField(
+        _l("Fictional (demonstration data)"),
+        description=_l("Tagged “fictional” in lists: for names that are not public facts."),
     )
+
+
+def _organisation_id(value: str | int | None) -> int | None:
+    return int(value) if value else None
+
+
+class RoleMixin:
+    """A role and the organisation it acts for; choices of organisations are set by the view."""
+
     role = SelectField(
         _l("Role"), choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
     )
     organisation_id = SelectField(
         _l("Organisation"),
         validators=[Optional()],
-        coerce=lambda value: int(value) if value else None,
+        coerce=_organisation_id,
         description=_l("Required for contributors and regional editors."),
     )
+
+
+class InvitationForm(RoleMixin, FlaskForm):
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=320)]
+    )
+
+
+class UserForm(RoleMixin, FlaskForm):
+    """Correct an account: its name, role and organisation (the email is the person's own)."""
+
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
 
 
 class ConfirmForm(FlaskForm):

@@ -3,6 +3,7 @@ invitations."""
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from consultation.accounts.models import (
     Organisation,
     OrganisationKind,
     PasswordReset,
+    Region,
     Role,
     User,
     UserSession,
@@ -243,11 +245,108 @@ def create_user(
 def check_role_fits_organisation(role: Role, organisation: Organisation | None) -> None:
     """Contributors belong to an organisation; regional editors to a regional association."""
     if role.needs_organisation and organisation is None:
-        raise DomainError(_l("This role needs an organisation."))
+        raise DomainError(_l("This role needs an organisation."), field="organisation")
     if role is Role.REGIONAL_EDITOR and (
         organisation is None or organisation.kind is not OrganisationKind.ASSOCIATION_REGIONALE
     ):
-        raise DomainError(_l("A regional editor belongs to a regional Hlm association."))
+        raise DomainError(
+            _l("A regional editor belongs to a regional Hlm association."), field="organisation"
+        )
+
+
+def update_user(
+    user: User,
+    display_name: str,
+    role: Role,
+    organisation: Organisation | None,
+    actor: User,
+) -> dict[str, list[object]]:
+    """Correct an account's name, role or organisation; returns what changed, as [old, new].
+
+    A change of role or organisation ends the account's sessions, so that its new rights apply
+    at once (an admin editing their own account keeps the browser they are using)."""
+    if user.id == actor.id and user.role is Role.ADMIN and role is not Role.ADMIN:
+        raise DomainError(_l("You cannot remove your own administrator role."), field="role")
+    check_role_fits_organisation(role, organisation)
+    display_name = display_name.strip() or user.email
+    previous_organisation = user.organisation
+    changes: dict[str, list[object]] = {}
+    if display_name != user.display_name:
+        changes["display_name"] = [user.display_name, display_name]
+    if role is not user.role:
+        changes["role"] = [user.role, role]
+    if _id_of(organisation) != user.organisation_id:
+        changes["organisation"] = [previous_organisation, organisation]
+    if not changes:
+        return changes
+    previous_role = user.role
+    user.display_name = display_name
+    user.role = role
+    user.organisation = organisation
+    db.session.flush()
+    ended = 0
+    if "role" in changes or "organisation" in changes:
+        ended = revoke_sessions(user, keep_current=user.id == actor.id)
+    audit.record(
+        "account.updated",
+        user,
+        actor=actor,
+        **({"display_name": changes["display_name"]} if "display_name" in changes else {}),
+        role=[previous_role.value, role.value],
+        organisation_id=[_id_of(previous_organisation), _id_of(organisation)],
+        organisation=[_name_of(previous_organisation), _name_of(organisation)],
+        sessions_ended=ended,
+    )
+    return changes
+
+
+def _id_of(organisation: Organisation | None) -> int | None:
+    return organisation.id if organisation is not None else None
+
+
+def _name_of(organisation: Organisation | None) -> str | None:
+    return organisation.name if organisation is not None else None
+
+
+def _organisation_named(name: str, other_than: int | None = None) -> int | None:
+    """The id of the organisation with this name, whatever its case, if there is one.
+
+    Compared in Python: SQLite's lower() leaves accented capitals as they are ("É"), so it would
+    let "Énergie" and "énergie" both in (and an exact duplicate reach the unique constraint)."""
+    query = select(Organisation.id, Organisation.name).where(
+        func.length(Organisation.name) == len(name)
+    )
+    if other_than is not None:
+        query = query.where(Organisation.id != other_than)
+    wanted = name.casefold()
+    return next(
+        (org_id for org_id, other in db.session.execute(query) if other.casefold() == wanted),
+        None,
+    )
+
+
+def _check_organisation(
+    name: str, kind: OrganisationKind, region: Region | None, other_than: int | None = None
+) -> None:
+    """The rules of every organisation: a name of its own, and a region for an association."""
+    if not name:
+        raise DomainError(_l("An organisation needs a name."), field="name")
+    if _organisation_named(name, other_than) is not None:
+        raise Conflict(
+            _l("An organisation named “%(name)s” already exists.", name=name), field="name"
+        )
+    if kind is OrganisationKind.ASSOCIATION_REGIONALE and region is None:
+        raise DomainError(_l("A regional association needs its region."), field="region_code")
+
+
+def _find_region(region_code: str | None) -> Region | None:
+    """The region with this INSEE code (None for no region); an unknown code is refused."""
+    if not region_code:
+        return None
+    region = db.session.get(Region, region_code)
+    if region is None:
+        raise DomainError(_l("There is no region with this code."), field="region_code")
+    return region
 
 
 def create_organisation(
@@ -255,18 +354,79 @@ def create_organisation(
 ) -> Organisation:
     """Add an organisation; names are unique and regional associations have a region."""
     name = " ".join(name.split())
-    exists = db.session.scalar(
-        select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
-    )
-    if exists is not None:
-        raise Conflict(_l("An organisation named “%(name)s” already exists.", name=name))
-    if kind is OrganisationKind.ASSOCIATION_REGIONALE and not region_code:
-        raise DomainError(_l("A regional association needs its region."))
-    organisation = Organisation(name=name, kind=kind, region_code=region_code or None)
+    region = _find_region(region_code)
+    _check_organisation(name, kind, region)
+    organisation = Organisation(name=name, kind=kind, region=region)
     db.session.add(organisation)
     db.session.flush()
     audit.record("organisation.created", organisation, actor=actor, kind=kind.value)
     return organisation
+
+
+def _has_regional_editors(organisation: Organisation) -> bool:
+    """Whether regional editors belong to the organisation, or have a pending invitation to."""
+    member = select(User.id).where(
+        User.organisation_id == organisation.id, User.role == Role.REGIONAL_EDITOR
+    )
+    invited = select(Invitation.id).where(
+        Invitation.organisation_id == organisation.id,
+        Invitation.role == Role.REGIONAL_EDITOR,
+        Invitation.accepted_at.is_(None),
+        Invitation.expires_at > utcnow(),
+    )
+    return bool(db.session.scalar(select(member.exists() | invited.exists())))
+
+
+def update_organisation(
+    organisation: Organisation,
+    name: str,
+    kind: OrganisationKind,
+    region_code: str | None,
+    is_fictional: bool,
+    actor: User | None,
+) -> dict[str, list[object]]:
+    """Correct an organisation under the rules of creation; returns what changed, as [old, new].
+
+    One with regional editors stays a regional association: their rights come from it."""
+    name = " ".join(name.split())
+    region = _find_region(region_code)
+    _check_organisation(name, kind, region, other_than=organisation.id)
+    if kind is not OrganisationKind.ASSOCIATION_REGIONALE and _has_regional_editors(organisation):
+        raise DomainError(
+            _l(
+                "Regional editors belong to this organisation (or are invited to): it must stay a "
+                "regional Hlm association. Give them another role or organisation first."
+            ),
+            field="kind",
+        )
+    changes: dict[str, list[object]] = {}
+    for field, old, new in (
+        ("name", organisation.name, name),
+        ("kind", organisation.kind, kind),
+        ("region_code", organisation.region_code, region.code if region else None),
+        ("is_fictional", organisation.is_fictional, is_fictional),
+    ):
+        if old != new:
+            changes[field] = [old, new]
+    if not changes:
+        return changes
+    organisation.name = name
+    organisation.kind = kind
+    organisation.region = region
+    organisation.is_fictional = is_fictional
+    db.session.flush()
+    audit.record(
+        "organisation.updated",
+        organisation,
+        actor=actor,
+        **{field: [_plain(old), _plain(new)] for field, (old, new) in changes.items()},
+    )
+    return changes
+
+
+def _plain(value: object) -> object:
+    """Enum members as their stored value, for the audit log."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def invite_user(

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
@@ -28,11 +29,13 @@ from consultation.accounts.forms import (
     AcceptInvitationForm,
     ConfirmForm,
     InvitationForm,
+    OrganisationEditForm,
     OrganisationForm,
     PasswordChangeForm,
     PasswordResetForm,
     PasswordResetRequestForm,
     SignInForm,
+    UserForm,
 )
 from consultation.accounts.models import (
     Invitation,
@@ -246,6 +249,17 @@ def _region_choices() -> list[SelectChoice]:
     return [SelectChoice("", "—")] + [SelectChoice(region.code, region.name) for region in regions]
 
 
+def _show_error(form: FlaskForm, error: DomainError, **aliases: str) -> int:
+    """Show a domain error beside the field it is about (`aliases` map a service argument to a
+    field of another name), or above the form; returns the error's status code."""
+    name = aliases.get(error.field or "", error.field)
+    if name and name in form:
+        form[name].errors.append(str(error.message))
+    else:
+        form.form_errors.append(str(error.message))
+    return error.status_code
+
+
 def _organisation_choices() -> list[SelectChoice]:
     organisations = db.session.execute(
         select(Organisation.id, Organisation.name).order_by(Organisation.name)
@@ -270,12 +284,8 @@ def organisations():
                 form.region_code.data,
                 actor=current_user._get_current_object(),
             )
-        except Conflict as error:
-            form.name.errors.append(str(error.message))
-            status = error.status_code
-        except DomainError as error:  # the other rule is about the region
-            form.region_code.errors.append(str(error.message))
-            status = error.status_code
+        except DomainError as error:
+            status = _show_error(form, error)
         else:
             flash(_("Organisation “%(name)s” added.", name=organisation.name), "success")
             return redirect(url_for("accounts.organisations"))
@@ -292,6 +302,42 @@ def organisations():
         query = query.where(Organisation.kind == kind)
     page = paginate(query, request.args.get("page"), per_page=PER_PAGE, rows=True)
     return render_template("accounts/organisations.html", form=form, page=page, kind=kind), status
+
+
+@bp.route("/gestion/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@access(is_admin)
+def edit_organisation(organisation_id: int):
+    """Correct an organisation: its name, kind, region and whether it is fictional."""
+    organisation = db.get_or_404(Organisation, organisation_id)
+    form = OrganisationEditForm(obj=organisation)
+    form.region_code.choices = _region_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changes = services.update_organisation(
+                organisation,
+                form.name.data,
+                OrganisationKind(form.kind.data),
+                form.region_code.data,
+                form.is_fictional.data,
+                actor=current_user._get_current_object(),
+            )
+        except DomainError as error:
+            status = _show_error(form, error)
+        else:
+            if changes:
+                flash(_("Organisation “%(name)s” saved.", name=organisation.name), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("accounts.organisations"))
+    elif request.method == "POST":
+        status = 400
+    members = db.session.scalars(
+        select(User).where(User.organisation_id == organisation.id).order_by(User.display_name)
+    ).all()
+    return render_template(
+        "accounts/organisation.html", form=form, organisation=organisation, members=members
+    ), status
 
 
 @bp.route("/gestion/utilisateurs")
@@ -321,7 +367,52 @@ def set_user_active(user_id: int):
     services.set_user_active(user, activate, current_user._get_current_object())
     message = _("Account reactivated.") if activate else _("Account deactivated.")
     flash(message, "success")
-    return redirect(url_for("accounts.users"))
+    back = request.form.get("next")  # the account's own page sends it, to come back to it
+    return redirect(back if is_local_path(back) else url_for("accounts.users"))
+
+
+@bp.route("/gestion/utilisateurs/<int:user_id>", methods=["GET", "POST"])
+@access(is_admin)
+def edit_user(user_id: int):
+    """Correct an account's name, role and organisation; new rights apply at once."""
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    form.organisation_id.choices = _organisation_choices()
+    status = 200
+    if form.validate_on_submit():
+        organisation = (
+            db.session.get(Organisation, form.organisation_id.data)
+            if form.organisation_id.data
+            else None
+        )
+        try:
+            changes = services.update_user(
+                user,
+                form.display_name.data,
+                Role(form.role.data),
+                organisation,
+                actor=current_user._get_current_object(),
+            )
+        except DomainError as error:
+            status = _show_error(form, error, organisation="organisation_id")
+        else:
+            if not changes:
+                flash(_("Nothing was changed."), "info")
+            elif user.id != current_user.id and ({"role", "organisation"} & changes.keys()):
+                flash(
+                    _(
+                        "Account saved: %(name)s. They are signed out everywhere, so that "
+                        "their new rights apply at once.",
+                        name=user.display_name,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Account saved: %(name)s.", name=user.display_name), "success")
+            return redirect(url_for("accounts.users"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/user.html", form=form, user=user), status
 
 
 @bp.route("/gestion/invitations", methods=["GET", "POST"])

@@ -16,9 +16,12 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: object) -> None:
+    def __init__(self, message: object, field: str | None = None) -> None:
         super().__init__(str(message))
         self.message = message  # may be a lazy string, translated when shown
+        # The input the message is about (a service argument's name), so that a form can show
+        # it beside that field; None when it is about the action as a whole.
+        self.field = field
 
 
 class InvalidTransition(DomainError):

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from sqlalchemy import select
 
-from consultation.demo.services import HISTORICAL_SLUG, OPEN_SLUG
+from consultation.accounts.models import Organisation, User
+from consultation.demo.services import HISTORICAL_SLUG, OPEN_SLUG, USH
+from consultation.extensions import db
 from tests.e2e.conftest import click_and_wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -87,6 +90,21 @@ def test_sign_in_page_with_empty_fields(browser, live_server, demo, axe):
 def test_admin_page(browser, live_server, signed_in_admin, axe, path):
     browser.get(live_server(path))
     assert browser.current_url == live_server(path), "the admin was sent elsewhere"
+    assert browser.find_element(By.TAG_NAME, "h1").text
+    axe(browser)
+
+
+@pytest.mark.parametrize(
+    ("model", "email_or_name", "prefix"),
+    [
+        (User, "pdl@example.org", "/gestion/utilisateurs"),
+        (Organisation, USH, "/gestion/organisations"),
+    ],
+)
+def test_staff_edit_page(browser, live_server, signed_in_admin, axe, model, email_or_name, prefix):
+    column = model.email if model is User else model.name
+    object_id = db.session.scalar(select(model.id).where(column == email_or_name))
+    browser.get(live_server(f"{prefix}/{object_id}"))
     assert browser.find_element(By.TAG_NAME, "h1").text
     axe(browser)
 

@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultation.accounts.views import bp as accounts
     from consultation.api.views import bp as api_v1
     from consultation.consultations.views import bp as consultations
+    from consultation.core.cache import cached_page
     from consultation.core.permissions import declare, public
     from consultation.extensions import api
     from consultation.pages.views import bp as pages
@@ -97,7 +98,10 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (pages, accounts, consultations):
         app.register_blueprint(blueprint)
     api.register_blueprint(api_v1)
-    declare(app, public, "api-docs.openapi_json")
+    # The OpenAPI document is built from the code on every request: serve it from the page cache.
+    openapi = "api-docs.openapi_json"
+    app.view_functions[openapi] = cached_page(app.view_functions[openapi])
+    declare(app, public, openapi)
 
 
 def _register_commands(app: Flask) -> None:

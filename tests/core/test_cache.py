@@ -128,3 +128,9 @@ def test_languages_are_cached_apart(db, client):
 
 def test_the_version_row_exists_after_migrations(db):
     assert db.session.scalar(select(DataVersion.id)) == 1
+
+
+def test_the_openapi_document_is_cached(client):
+    first = client.get("/api/v1/openapi.json")
+    again = client.get("/api/v1/openapi.json", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,10 +42,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["APP_ENV"] == "production" and app.debug:
         raise ConfigError("Debug mode is refused in production: unset FLASK_DEBUG")
 
+    _load_models()
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
+
+
+DOMAINS = ("accounts", "consultations", "debates")
+
+
+def _load_models() -> None:
+    """Import every domain's models, so that the metadata (and migrations) know all tables."""
+    for domain in DOMAINS:
+        importlib.import_module(f"consultation.{domain}.models")
 
 
 def _init_extensions(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Regional debates: scheduling, publishing, registration, calendar feeds, map and minutes."""

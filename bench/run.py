@@ -72,6 +72,13 @@ PAGES: list[Page] = [
     Page("/api/v1/consultations"),
     Page("/api/v1/consultations/utiles-ensemble-2"),
     Page("/api/v1/openapi.json"),
+    # Regional debates (issue 3)
+    Page("/consultations/utiles-ensemble-2/debats"),
+    Page("/consultations/utiles-ensemble-2/debats?region=52"),
+    Page("/consultations/utiles-ensemble-2/debats/carte"),
+    Page("/consultations/utiles-ensemble-2/debats.ics"),
+    Page("/consultations/consultation-ouverte/debats/calendrier"),
+    Page("/api/v1/consultations/utiles-ensemble-2/debates"),
 ]
 
 # Exports, the jury draw, the tally, the log verification (DESIGN.md section 9), e.g.

@@ -103,10 +103,11 @@ def _register_blueprints(app: Flask) -> None:
     from consultation.consultations.views import bp as consultations
     from consultation.core.cache import cached_page
     from consultation.core.permissions import declare, public
+    from consultation.debates.views import bp as debates
     from consultation.extensions import api
     from consultation.pages.views import bp as pages
 
-    for blueprint in (pages, accounts, consultations):
+    for blueprint in (pages, accounts, consultations, debates):
         app.register_blueprint(blueprint)
     api.register_blueprint(api_v1)
     # The OpenAPI document is built from the code on every request: serve it from the page cache.

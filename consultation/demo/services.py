@@ -13,6 +13,7 @@ from sqlalchemy import select
 from consultation.accounts.models import Organisation, OrganisationKind, Region, Role, User
 from consultation.accounts.services import hash_password
 from consultation.consultations.models import Consultation, Phase, PhasePeriod, Theme
+from consultation.demo.debates import load_debates
 from consultation.extensions import db
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -66,8 +67,8 @@ du jour. Débattez, proposez, suivez la synthèse.
 class DemoSummary:
     created: dict[str, int] = field(default_factory=dict)
 
-    def count(self, kind: str) -> None:
-        self.created[kind] = self.created.get(kind, 0) + 1
+    def count(self, kind: str, number: int = 1) -> None:
+        self.created[kind] = self.created.get(kind, 0) + number
 
 
 def demo_accounts() -> list[tuple[str, str, Role, str | None]]:
@@ -125,6 +126,8 @@ def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
     organisations = _load_organisations(scale, summary)
     _load_accounts(organisations, password, summary)
     _load_consultations(summary)
+    db.session.flush()
+    load_debates(organisations, _association_names(), scale, summary.count)
     db.session.flush()
     return summary
 

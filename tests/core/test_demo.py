@@ -6,12 +6,13 @@ from sqlalchemy import func, select
 
 from consultation.accounts.models import Organisation, User
 from consultation.consultations.models import Consultation, Phase
+from consultation.debates.models import Debate, Registration
 
 
 def _counts(db):
     return tuple(
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (User, Organisation, Consultation)
+        for model in (User, Organisation, Consultation, Debate, Registration)
     )
 
 

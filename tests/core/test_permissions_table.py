@@ -21,13 +21,16 @@ PUBLIC = dict.fromkeys(ROLES, OK)
 SIGNED_IN = {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}
 ADMIN_ONLY = {**dict.fromkeys(ROLES, DENIED), "anonymous": LOGIN, "admin": OK}
 MEMBERS = {**SIGNED_IN, "juror": DENIED}
+STAFF_OR_EDITOR = {**ADMIN_ONLY, "regional_editor": OK}
 
 SLUG = "tableau"
+DEBATES = f"/gestion/consultations/{SLUG}/debats"
 TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("static", "GET"): ("/static/css/app.css", PUBLIC),
     ("api-docs.openapi_json", "GET"): ("/api/v1/openapi.json", PUBLIC),
     ("api.Consultations", "GET"): ("/api/v1/consultations", PUBLIC),
     ("api.ConsultationDetail", "GET"): (f"/api/v1/consultations/{SLUG}", PUBLIC),
+    ("api.ConsultationDebates", "GET"): (f"/api/v1/consultations/{SLUG}/debates", PUBLIC),
     ("pages.index", "GET"): ("/", PUBLIC),
     ("pages.healthz", "GET"): ("/healthz", PUBLIC),
     ("pages.set_language", "GET"): ("/langue/en?next=/", PUBLIC),
@@ -65,6 +68,26 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("consultations.edit", "GET"): (f"/gestion/consultations/{SLUG}", ADMIN_ONLY),
     ("consultations.edit", "POST"): (f"/gestion/consultations/{SLUG}", ADMIN_ONLY),
     ("consultations.change_phase", "POST"): (f"/gestion/consultations/{SLUG}/phase", ADMIN_ONLY),
+    ("debates.index", "GET"): (f"/consultations/{SLUG}/debats", PUBLIC),
+    ("debates.region_map", "GET"): (f"/consultations/{SLUG}/debats/carte", PUBLIC),
+    ("debates.calendar_month", "GET"): (f"/consultations/{SLUG}/debats/calendrier", PUBLIC),
+    ("debates.detail", "GET"): (f"/consultations/{SLUG}/debats/999999", PUBLIC),
+    ("debates.register", "POST"): (f"/consultations/{SLUG}/debats/999999/inscription", PUBLIC),
+    ("debates.debate_ics", "GET"): (f"/consultations/{SLUG}/debats/999999.ics", PUBLIC),
+    ("debates.feed", "GET"): (f"/consultations/{SLUG}/debats.ics", PUBLIC),
+    ("debates.cancel_registration", "GET"): ("/inscriptions/unknown-token/annuler", PUBLIC),
+    ("debates.cancel_registration", "POST"): ("/inscriptions/unknown-token/annuler", PUBLIC),
+    ("debates.manage", "GET"): (f"/gestion/consultations/{SLUG}/debats", STAFF_OR_EDITOR),
+    ("debates.create", "GET"): (f"{DEBATES}/nouveau", STAFF_OR_EDITOR),
+    ("debates.create", "POST"): (f"{DEBATES}/nouveau", STAFF_OR_EDITOR),
+    ("debates.edit", "GET"): (f"{DEBATES}/999999", STAFF_OR_EDITOR),
+    ("debates.edit", "POST"): (f"{DEBATES}/999999", STAFF_OR_EDITOR),
+    ("debates.publish", "POST"): (f"{DEBATES}/999999/publier", STAFF_OR_EDITOR),
+    ("debates.cancel", "GET"): (f"{DEBATES}/999999/annuler", STAFF_OR_EDITOR),
+    ("debates.cancel", "POST"): (f"{DEBATES}/999999/annuler", STAFF_OR_EDITOR),
+    ("debates.minutes", "GET"): (f"{DEBATES}/999999/compte-rendu", STAFF_OR_EDITOR),
+    ("debates.minutes", "POST"): (f"{DEBATES}/999999/compte-rendu", STAFF_OR_EDITOR),
+    ("debates.registrations_csv", "GET"): (f"{DEBATES}/999999/inscriptions.csv", STAFF_OR_EDITOR),
 }
 
 

@@ -10,6 +10,7 @@ writing them leaves cached pages valid.
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
@@ -32,6 +33,7 @@ VOLATILE_TABLES = {"data_version", "user_session", "audit_entry", "invitation", 
 CACHEABLE_STATUSES = {200, 301, 302}
 SHARED_HEADERS = {"Content-Type", "Location"}
 TOKEN_PLACEHOLDER = b"__csrf_token_placeholder__"
+GZIP_MIN_SIZE = 4096  # smaller pages gain less than compressing costs
 _CHANGED = "public_data_changed"
 _VERSION_QUERY = "SELECT value FROM data_version"
 
@@ -105,6 +107,7 @@ class CachedPage:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str
+    gzipped: bytes | None = None  # compressed once, for clients that accept gzip
 
 
 class PageStore:
@@ -182,12 +185,14 @@ def _page_to_store(response: Response, version: int, form_token: bool) -> Cached
     headers = tuple(
         (name, value) for name, value in response.headers.items() if name in SHARED_HEADERS
     )
+    compress = len(body) >= GZIP_MIN_SIZE and TOKEN_PLACEHOLDER not in body
     return CachedPage(
         version=version,
         status=response.status_code,
         body=body,
         headers=headers,
         etag=hashlib.sha256(body).hexdigest()[:32],
+        gzipped=gzip.compress(body, compresslevel=6, mtime=0) if compress else None,
     )
 
 
@@ -195,11 +200,19 @@ def _respond(page: CachedPage, form_token: bool) -> Response:
     body = page.body
     if form_token and TOKEN_PLACEHOLDER in body:
         body = body.replace(TOKEN_PLACEHOLDER, generate_csrf().encode())
+    etag = page.etag
+    encoded = page.gzipped is not None and "gzip" in request.accept_encodings
+    if encoded:
+        body, etag = page.gzipped, f"{page.etag}-gzip"  # each encoding has its own validator
     response = current_app.response_class(body, status=page.status, headers=page.headers)
     response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Cookie")  # the language is chosen in the session cookie
-    if body is page.body:  # the same bytes for everyone: browsers may revalidate
-        response.set_etag(page.etag)
+    if page.gzipped is not None:
+        response.vary.add("Accept-Encoding")
+    if encoded:
+        response.headers["Content-Encoding"] = "gzip"
+    if body in (page.body, page.gzipped):  # the same bytes for everyone: browsers may revalidate
+        response.set_etag(etag)
         response.make_conditional(request)
     return response
 

@@ -134,3 +134,22 @@ def test_the_openapi_document_is_cached(client):
     first = client.get("/api/v1/openapi.json")
     again = client.get("/api/v1/openapi.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_large_pages_are_sent_compressed_to_clients_that_accept_it(app, db, client):
+    import gzip
+
+    factories.make_consultation(slug="gros", summary="Une longue présentation. " * 400)
+    db.session.commit()
+    plain = client.get("/consultations/gros/")
+    assert "Content-Encoding" not in plain.headers
+    packed = client.get("/consultations/gros/", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    again = client.get(
+        "/consultations/gros/",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]},
+    )
+    assert again.status_code == 304

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, current_app, g, make_response, request, session
@@ -26,7 +27,7 @@ from sqlalchemy import BigInteger, event, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from consultation.core.database import count_query
-from consultation.core.models import Base
+from consultation.core.models import Base, utcnow
 from consultation.extensions import db
 
 VOLATILE_TABLES = {"data_version", "user_session", "audit_entry", "invitation", "password_reset"}
@@ -34,6 +35,9 @@ CACHEABLE_STATUSES = {200, 301, 302}
 SHARED_HEADERS = {"Content-Type", "Location"}
 TOKEN_PLACEHOLDER = b"__csrf_token_placeholder__"
 GZIP_MIN_SIZE = 4096  # smaller pages gain less than compressing costs
+# A safety net for pages whose content depends on the time of day and says nothing about it.
+MAX_AGE = timedelta(minutes=5)
+_EXPIRES = "page_cache_expires_at"
 _CHANGED = "public_data_changed"
 _VERSION_QUERY = "SELECT value FROM data_version"
 
@@ -100,6 +104,14 @@ def current_version() -> int:
     return row[0] if row else 0
 
 
+def expire_page_at(moment: datetime) -> None:
+    """Tell the page cache that the page being rendered changes at `moment` without any data
+    changing (registration closes when a debate starts, an upcoming debate becomes past)."""
+    if moment > utcnow():
+        earliest = g.get(_EXPIRES)
+        setattr(g, _EXPIRES, moment if earliest is None else min(earliest, moment))
+
+
 @dataclass(frozen=True)
 class CachedPage:
     version: int
@@ -107,6 +119,7 @@ class CachedPage:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str
+    expires_at: datetime  # when time alone changes the page (a debate starts), or MAX_AGE
     gzipped: bytes | None = None  # compressed once, for clients that accept gzip
 
 
@@ -159,7 +172,7 @@ def cached_page(view: Callable[..., Any] | None = None, *, form_token: bool = Fa
         key = (request.full_path, str(get_locale()))
         version = current_version()
         page = store.get(key)
-        if page is None or page.version != version:
+        if page is None or page.version != version or utcnow() >= page.expires_at:
             response = make_response(view(*args, **kwargs))
             page = _page_to_store(response, version, form_token)
             if page is None:
@@ -187,6 +200,7 @@ def _page_to_store(response: Response, version: int, form_token: bool) -> Cached
     )
     compress = len(body) >= GZIP_MIN_SIZE and TOKEN_PLACEHOLDER not in body
     return CachedPage(
+        expires_at=min(g.get(_EXPIRES) or utcnow() + MAX_AGE, utcnow() + MAX_AGE),
         version=version,
         status=response.status_code,
         body=body,

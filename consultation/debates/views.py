@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from consultation.accounts.forms import ConfirmForm
 from consultation.accounts.models import Organisation, Region
 from consultation.consultations.views import load_consultation
-from consultation.core.cache import cached_page
+from consultation.core.cache import cached_page, expire_page_at
 from consultation.core.errors import DomainError
 from consultation.core.models import utcnow
 from consultation.core.pagination import paginate
@@ -134,6 +134,8 @@ def index(slug: str):
         request.args.get("passes"),
         per_page=PER_PAGE,
     )
+    if upcoming.items:  # the next debate to start moves from upcoming to past
+        expire_page_at(min(debate.starts_at for debate in upcoming.items))
     counts = services.registration_counts([debate.id for debate in upcoming.items])
     return render_template(
         "debates/index.html",
@@ -205,6 +207,7 @@ def detail(slug: str, debate_id: int):
 
 
 def _detail_page(debate: Debate, form: RegistrationForm, status: int = 200):
+    expire_page_at(debate.starts_at)  # registration closes when the debate starts
     counts = services.registration_counts([debate.id]).get(debate.id, services.Counts())
     return render_template(
         "debates/detail.html",

@@ -153,3 +153,21 @@ def test_large_pages_are_sent_compressed_to_clients_that_accept_it(app, db, clie
         headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]},
     )
     assert again.status_code == 304
+
+
+def test_a_page_that_time_alone_changes_is_not_served_past_its_moment(app, db, client, monkeypatch):
+    from datetime import timedelta
+
+    from consultation.core.models import utcnow
+    from tests.debates.helpers import make_debate
+
+    consultation = factories.make_consultation(slug="horloge")
+    debate = make_debate(consultation, starts_at=utcnow() + timedelta(hours=1))
+    db.session.commit()
+    url = f"/consultations/horloge/debats/{debate.id}"
+    assert 'name="email"' in client.get(url).get_data(as_text=True)  # registration open
+
+    later = utcnow() + timedelta(hours=2)  # the debate has started; no data has changed
+    monkeypatch.setattr("consultation.core.cache.utcnow", lambda: later)
+    monkeypatch.setattr("consultation.debates.views.utcnow", lambda: later)
+    assert 'name="email"' not in client.get(url).get_data(as_text=True)

@@ -3,10 +3,13 @@ TEST_DATABASE=postgresql), clients signed in per role, factories and a query cou
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -177,3 +180,18 @@ def count_queries(app: Flask):
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Callable[[], list[EmailMessage]]:
+    """The messages written to the test outbox so far, oldest first."""
+
+    def messages() -> list[EmailMessage]:
+        folder = Path(app.config["MAIL_OUTBOX"])
+        files = sorted(folder.glob("*.eml")) if folder.exists() else []
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for path in files
+        ]
+
+    return messages

@@ -1,13 +1,10 @@
 """Marshmallow schemas of the public API; the OpenAPI document is generated from them."""
 
-from zoneinfo import ZoneInfo
-
 from flask import url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from consultation.core.i18n import PARIS
 from consultation.debates.models import DebateFormat, DebateStatus
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class PhasePeriodSchema(Schema):

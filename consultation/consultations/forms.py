@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
@@ -12,8 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from consultation.consultations.models import PHASE_LABELS, SCHEDULED_PHASES, Consultation, Phase
 from consultation.consultations.services import ConsultationInput, PeriodInput
-
-PARIS = ZoneInfo("Europe/Paris")
+from consultation.core.i18n import PARIS
 
 
 class ConsultationForm(FlaskForm):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+PARIS = ZoneInfo("Europe/Paris")  # every time is stored in UTC and shown in Paris time
 
 
 def select_locale() -> str:
@@ -47,10 +49,14 @@ def short_date(value: date | datetime | None) -> str:
 
 def date_time(value: datetime | None) -> str:
     """ "lundi 15 novembre 2021, 18 h 30" in Paris time (French style for hours)."""
+    return f"{long_date(value)}, {time_of_day(value)}" if value is not None else ""
+
+
+def time_of_day(value: datetime | None) -> str:
+    """ "18 h 30" in French, "18:30" in English, in Paris time."""
     if value is None:
         return ""
-    day = long_date(value)
-    hour, minute = format_datetime(value, "H"), format_datetime(value, "mm")
+    hours, minutes = format_datetime(value, "H"), format_datetime(value, "mm")
     if _is_french():
-        return f"{day}, {hour}\u00a0h\u00a0{minute}"
-    return f"{day}, {hour}:{minute}"
+        return f"{hours}\u00a0h\u00a0{minutes}"
+    return f"{hours}:{minutes}"

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         long_date=i18n.long_date,
         short_date=i18n.short_date,
         date_time=i18n.date_time,
+        hour=i18n.time_of_day,
         markdown=render_markdown,
     )
     app.jinja_env.globals.update(

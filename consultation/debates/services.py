@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -23,6 +22,7 @@ from consultation.accounts.models import Organisation, OrganisationKind, Region,
 from consultation.consultations.models import Consultation, Phase
 from consultation.core import audit
 from consultation.core.errors import Conflict, DomainError, InvalidTransition, NotFound
+from consultation.core.i18n import PARIS
 from consultation.core.mail import send_mail
 from consultation.core.models import utcnow
 from consultation.core.permissions import Rule, is_admin, is_regional_editor, same_region
@@ -35,7 +35,6 @@ from consultation.debates.models import (
 )
 from consultation.extensions import db
 
-PARIS = ZoneInfo("Europe/Paris")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 # Staff act on every debate; a regional editor on the debates of their own region only.

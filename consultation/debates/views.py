@@ -4,10 +4,10 @@ pages of regional editors and staff."""
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -102,15 +102,6 @@ def month_title(value: date) -> str:
     """ "Novembre 2021", capitalised as a title."""
     title = format_date(value, "LLLL y")
     return title[:1].upper() + title[1:]
-
-
-@bp.app_template_filter()
-def hour(value: datetime) -> str:
-    """ "18 h 30" in French, "18:30" in English, in Paris time."""
-    hours, minutes = format_datetime(value, "H"), format_datetime(value, "mm")
-    if str(get_locale()) == "fr":
-        return f"{hours}\u00a0h\u00a0{minutes}"
-    return f"{hours}:{minutes}"
 
 
 # --- Public pages --------------------------------------------------------------------------

@@ -14,12 +14,12 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
 from consultation.accounts.models import Organisation, OrganisationKind, Region
 from consultation.consultations.models import Consultation, Phase
+from consultation.core.i18n import PARIS
 from consultation.core.models import utcnow
 from consultation.debates.models import (
     Debate,
@@ -31,7 +31,6 @@ from consultation.debates.models import (
 )
 from consultation.extensions import db
 
-PARIS = ZoneInfo("Europe/Paris")
 FIRST_DEBATE_REGION = "52"  # Pays de la Loire, 15 November 2021 at 18:30, Paris time
 FIRST_DEBATE_TIME = time(18, 30)
 BATCH_SIZE = 5000  # rows per bulk INSERT

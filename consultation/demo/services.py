@@ -6,17 +6,16 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from importlib import resources
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from consultation.accounts.models import Organisation, OrganisationKind, Region, Role, User
 from consultation.accounts.services import hash_password
 from consultation.consultations.models import Consultation, Phase, PhasePeriod, Theme
+from consultation.core.i18n import PARIS
 from consultation.demo.debates import load_debates
 from consultation.extensions import db
 
-PARIS = ZoneInfo("Europe/Paris")
 HISTORICAL_SLUG = "utiles-ensemble-2"
 OPEN_SLUG = "consultation-ouverte"
 ORGANISMES_PER_REGION = 2

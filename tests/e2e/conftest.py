@@ -188,6 +188,10 @@ def click_and_wait(browser: WebDriver, element: WebElement) -> None:
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
     wait_for(browser, expected_conditions.staleness_of(page))
+    # The old page is gone; wait for the new one to be whole before the test looks into it.
+    wait_for(
+        browser, lambda driver: driver.execute_script("return document.readyState") == "complete"
+    )
 
 
 @pytest.fixture

@@ -111,6 +111,7 @@ def _empty_tables() -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+            connection.execute(text("DELETE FROM fts_proposal"))  # PostgreSQL's cascades
 
 
 @pytest.fixture

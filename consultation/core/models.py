@@ -76,3 +76,14 @@ class TimestampMixin:
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# Search indexes are made by the migrations with one database's own SQL (an FTS5 table, a
+# tsvector): they have no model, and autogenerate must not take them for stray tables.
+UNMAPPED_PREFIX = "fts_"
+
+
+def is_mapped_schema_item(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """For Alembic's `include_name`: leave the search indexes out of schema comparisons."""
+    table = name if type_ == "table" else parent_names.get("table_name")
+    return not (table or "").startswith(UNMAPPED_PREFIX)

@@ -88,6 +88,9 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("debates.minutes", "GET"): (f"{DEBATES}/999999/compte-rendu", STAFF_OR_EDITOR),
     ("debates.minutes", "POST"): (f"{DEBATES}/999999/compte-rendu", STAFF_OR_EDITOR),
     ("debates.registrations_csv", "GET"): (f"{DEBATES}/999999/inscriptions.csv", STAFF_OR_EDITOR),
+    # proposals: public pages
+    # proposals: drafting and submitting
+    # proposals: moderation and import
 }
 
 

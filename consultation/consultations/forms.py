@@ -95,3 +95,13 @@ class PhaseForm(FlaskForm):
         _l("Move to phase"),
         choices=[SelectChoice(phase.value, PHASE_LABELS[phase]) for phase in Phase],
     )
+
+
+class ThemeForm(FlaskForm):
+    name = StringField(_l("Name of the theme"), validators=[DataRequired(), Length(max=200)])
+
+
+class MoveThemeForm(FlaskForm):
+    direction = SelectField(
+        _l("Direction"), choices=[SelectChoice("up", _l("Up")), SelectChoice("down", _l("Down"))]
+    )

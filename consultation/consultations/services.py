@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,6 +11,7 @@ from itertools import pairwise
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from consultation.accounts.models import Organisation, OrganisationKind, Region, User
 from consultation.consultations.models import (
@@ -17,15 +20,18 @@ from consultation.consultations.models import (
     Consultation,
     Phase,
     PhasePeriod,
+    Theme,
 )
 from consultation.core import audit
-from consultation.core.errors import Conflict, DomainError, InvalidTransition
+from consultation.core.errors import Conflict, DomainError, InvalidTransition, NotFound
 from consultation.core.models import utcnow
 from consultation.extensions import db
 
 # Checks that must pass before a consultation may enter a phase. Later domains add theirs
 # (for example, the jury phase needs a frozen version of the bill).
 PhaseGuard = Callable[[Consultation], str | None]
+
+THEME_NAME_MAX = 200
 PHASE_GUARDS: dict[Phase, list[PhaseGuard]] = {phase: [] for phase in Phase}
 
 
@@ -262,3 +268,115 @@ def _organisation_figures(consultation: Consultation) -> list[Figure]:
 def key_figures(consultation: Consultation) -> list[Figure]:
     """The figures shown on a consultation's home page."""
     return [figure for source in FIGURE_SOURCES for figure in source(consultation)]
+
+
+# --- Themes --------------------------------------------------------------------------------
+
+
+def _slugify(name: str) -> str:
+    """ "Rénover le parc" → "renover-le-parc": the stable address of a theme in filters."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("œ", "oe").replace("Œ", "oe"))
+    ascii_name = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:80].rstrip("-")
+
+
+def _check_theme_name(consultation: Consultation, name: str, theme_id: int | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError(_l("Give the theme a name."), field="name")
+    if len(name) > THEME_NAME_MAX:
+        raise DomainError(_l("At most %(limit)d characters.", limit=THEME_NAME_MAX), field="name")
+    clash = db.session.scalar(
+        select(Theme.id).where(
+            Theme.consultation_id == consultation.id,
+            func.lower(Theme.name) == name.lower(),
+            Theme.id != (theme_id or 0),
+        )
+    )
+    if clash is not None:
+        raise Conflict(_l("The consultation already has a theme of this name."), field="name")
+    return name
+
+
+def _check_themes_editable(consultation: Consultation) -> None:
+    if consultation.is_read_only:
+        raise InvalidTransition(_l("An archived consultation is read-only."))
+
+
+def add_theme(consultation: Consultation, name: str, actor: User | None) -> Theme:
+    """Add a theme at the end of the consultation's list; its address comes from its name."""
+    _check_themes_editable(consultation)
+    name = _check_theme_name(consultation, name)
+    taken = set(
+        db.session.scalars(select(Theme.slug).where(Theme.consultation_id == consultation.id))
+    )
+    base = _slugify(name) or "theme"
+    slug = base
+    number = 2
+    while slug in taken:
+        slug = f"{base[:75]}-{number}"
+        number += 1
+    last = db.session.scalar(
+        select(func.max(Theme.position)).where(Theme.consultation_id == consultation.id)
+    )
+    theme = Theme(
+        consultation_id=consultation.id,
+        slug=slug,
+        name=name,
+        position=(last + 1) if last is not None else 0,
+    )
+    db.session.add(theme)
+    db.session.flush()
+    audit.record("theme.created", theme, actor=actor, name=name)
+    return theme
+
+
+def rename_theme(theme: Theme, name: str, actor: User | None) -> None:
+    """Rename a theme; its address stays, so that links and filters keep working."""
+    _check_themes_editable(theme.consultation)
+    previous = theme.name
+    theme.name = _check_theme_name(theme.consultation, name, theme.id)
+    db.session.flush()
+    audit.record("theme.renamed", theme, actor=actor, previous=previous, name=theme.name)
+
+
+def move_theme(theme: Theme, offset: int, actor: User | None) -> None:
+    """Move a theme up (-1) or down (+1) in the list; at either end nothing changes."""
+    _check_themes_editable(theme.consultation)
+    themes = list(
+        db.session.scalars(
+            select(Theme)
+            .where(Theme.consultation_id == theme.consultation_id)
+            .order_by(Theme.position, Theme.id)
+        )
+    )
+    index = themes.index(theme)
+    target = index + offset
+    if not 0 <= target < len(themes):
+        return
+    themes[index], themes[target] = themes[target], themes[index]
+    for position, each in enumerate(themes):
+        each.position = position
+    db.session.flush()
+    audit.record("theme.moved", theme, actor=actor, position=target)
+
+
+def delete_theme(theme: Theme, actor: User | None) -> None:
+    """Delete a theme nothing is filed under yet; one in use must be renamed instead."""
+    _check_themes_editable(theme.consultation)
+    try:
+        with db.session.begin_nested():
+            db.session.delete(theme)
+    except IntegrityError:
+        raise Conflict(
+            _l("Proposals are filed under this theme: rename it rather than delete it.")
+        ) from None
+    audit.record("theme.deleted", theme, actor=actor, name=theme.name)
+
+
+def find_theme(consultation: Consultation, theme_id: int) -> Theme:
+    """One of the consultation's themes, or 404."""
+    theme = db.session.get(Theme, theme_id)
+    if theme is None or theme.consultation_id != consultation.id:
+        raise NotFound(_l("This theme does not exist."))
+    return theme

@@ -68,6 +68,20 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("consultations.edit", "GET"): (f"/gestion/consultations/{SLUG}", ADMIN_ONLY),
     ("consultations.edit", "POST"): (f"/gestion/consultations/{SLUG}", ADMIN_ONLY),
     ("consultations.change_phase", "POST"): (f"/gestion/consultations/{SLUG}/phase", ADMIN_ONLY),
+    ("consultations.themes", "GET"): (f"/gestion/consultations/{SLUG}/themes", ADMIN_ONLY),
+    ("consultations.themes", "POST"): (f"/gestion/consultations/{SLUG}/themes", ADMIN_ONLY),
+    ("consultations.rename_theme", "POST"): (
+        f"/gestion/consultations/{SLUG}/themes/999999",
+        ADMIN_ONLY,
+    ),
+    ("consultations.move_theme", "POST"): (
+        f"/gestion/consultations/{SLUG}/themes/999999/deplacer",
+        ADMIN_ONLY,
+    ),
+    ("consultations.delete_theme", "POST"): (
+        f"/gestion/consultations/{SLUG}/themes/999999/supprimer",
+        ADMIN_ONLY,
+    ),
     ("debates.index", "GET"): (f"/consultations/{SLUG}/debats", PUBLIC),
     ("debates.region_map", "GET"): (f"/consultations/{SLUG}/debats/carte", PUBLIC),
     ("debates.calendar_month", "GET"): (f"/consultations/{SLUG}/debats/calendrier", PUBLIC),

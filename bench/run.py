@@ -82,11 +82,33 @@ PAGES: list[Page] = [
     Page("/consultations/utiles-ensemble-2/debats.ics"),
     Page("/consultations/consultation-ouverte/debats/calendrier"),
     Page("/api/v1/consultations/utiles-ensemble-2/debates"),
+    # Proposals (issue 4): the list with a search and filters, the bare list, one proposal (the
+    # demo inserts the historical consultation's proposals first: number 1 exists at any scale).
+    Page(
+        "/consultations/utiles-ensemble-2/propositions?q=logements&theme=produire&source=organisme"
+    ),
+    Page("/consultations/utiles-ensemble-2/propositions"),
+    Page("/consultations/utiles-ensemble-2/propositions/1"),
 ]
 
 # Exports, the jury draw, the tally, the log verification (DESIGN.md section 9), e.g.
 # Operation("jury draw", ("jury", "draw", "utiles-ensemble-2"), budget_s=10.0),
-OPERATIONS: list[Operation] = []
+# `{work}` in an argument is the run's scratch folder, where `write_inputs` puts input files.
+OPERATIONS: list[Operation] = [
+    Operation(
+        "import 20,000 proposals (CSV)",
+        ("proposals", "import", "consultation-ouverte", "{work}/propositions-20000.csv"),
+        budget_s=20.0,
+    ),
+]
+IMPORT_ROWS = 20_000
+# Organisations and a theme of the demo (consultation/demo/services.py), as the file names them.
+IMPORT_ORGANISATIONS = (
+    "Habitat Pays de la Loire (fictif)",
+    "Logis Bretagne (fictif)",
+    "Commission Politiques sociales (fictive)",
+    "Conseil social de l'USH",
+)
 
 # Targets of issue 2, "Performance".
 MIN_RATIO = 0.40
@@ -167,10 +189,30 @@ def judge(result: PageResult) -> None:
         result.misses.append(f"{load.socket_errors + load.bad_statuses} errors")
 
 
-def run_operation(env: Mapping[str, str], operation: Operation) -> OperationResult:
+def write_inputs(work: Path) -> None:
+    """The input files of OPERATIONS: a spreadsheet of IMPORT_ROWS proposals as Excel writes it
+    in France (semicolons, Windows-1252). Its titles carry a token of the run, so that a
+    database kept between runs (--database-url) takes them again."""
+    token = secrets.token_hex(3)
+    lines = ["titre;résumé;texte;exposé des motifs;thème;organisation;date de dépôt"]
+    for number in range(IMPORT_ROWS):
+        organisation = IMPORT_ORGANISATIONS[number % len(IMPORT_ORGANISATIONS)]
+        lines.append(
+            f"Proposition importée {token}-{number};"
+            "Relancer la construction de logements sociaux.;"
+            f"Porter la production à {100_000 + number} logements sociaux par an, en "
+            "priorité dans les zones tendues, par une loi de programmation.;"
+            "Plus de 2,2 millions de ménages attendent un logement social.;"
+            f"produire;{organisation};15/01/2022"
+        )
+    (work / "propositions-20000.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+
+
+def run_operation(env: Mapping[str, str], operation: Operation, work: Path) -> OperationResult:
     started = time.perf_counter()
     try:
-        output, ok = run_flask(env, *operation.flask_args), True
+        args = tuple(arg.format(work=work) for arg in operation.flask_args)
+        output, ok = run_flask(env, *args), True
     except BenchError as error:
         output, ok = str(error), False
     elapsed = time.perf_counter() - started
@@ -347,7 +389,8 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         gunicorn("app", "wsgi:app", ROOT, env, work, WORKERS) as app_server,
     ):
         bare, page_results = load_pages(args, pages, app_server, bare_server)
-    operations = [demo, *(run_operation(env, operation) for operation in OPERATIONS)]
+    write_inputs(work)
+    operations = [demo, *(run_operation(env, operation, work) for operation in OPERATIONS)]
     grown = scale_growth(small, page_results)
     machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": warn_if_busy()}
     return report(args, database, machine, bare, page_results, operations, grown)

@@ -1,10 +1,11 @@
 """Marshmallow schemas of the public API; the OpenAPI document is generated from them."""
 
-from flask import url_for
-from marshmallow import EXCLUDE, Schema, fields, validate
+from flask import current_app, url_for
+from marshmallow import EXCLUDE, Schema, fields, pre_dump, validate
 
 from consultation.core.i18n import PARIS
 from consultation.debates.models import DebateFormat, DebateStatus
+from consultation.proposals.models import PUBLIC_STATUSES, SourceKind
 
 
 class PhasePeriodSchema(Schema):
@@ -81,4 +82,130 @@ class DebatePageSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer(metadata={"description": "Number of debates matching the filter"})
+    pages = fields.Integer()
+
+
+# --- Proposals -----------------------------------------------------------------------------
+
+
+class ProposalQuerySchema(Schema):
+    """The list's search and filters; their values are checked by the proposal services, so
+    that an unknown one is a 400 saying what is wrong, as on the web page."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(
+        load_default=None,
+        metadata={"description": "Full-text search in French: accents and plurals ignored"},
+    )
+    theme = fields.String(load_default=None, metadata={"description": "Slug of a theme"})
+    region = fields.String(
+        load_default=None, metadata={"description": "INSEE code of a region, such as 52"}
+    )
+    source = fields.String(
+        load_default=None,
+        metadata={"description": "Source kind", "enum": [item.value for item in SourceKind]},
+    )
+    status = fields.String(
+        load_default=None,
+        metadata={"description": "State", "enum": [item.value for item in PUBLIC_STATUSES]},
+    )
+    sort = fields.String(
+        load_default=None,
+        metadata={
+            "description": "relevance (the default; by date without a search) or recent",
+            "enum": ["relevance", "recent"],
+        },
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class CosignatureCountsSchema(Schema):
+    total = fields.Integer()
+    by_source = fields.Dict(
+        keys=fields.String(metadata={"enum": [item.value for item in SourceKind]}),
+        values=fields.Integer(),
+        metadata={"description": "Co-signing organisations by source kind"},
+    )
+
+
+class ProposalSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    summary = fields.String(metadata={"description": "Markdown"})
+    body = fields.String(metadata={"description": "Markdown"})
+    rationale = fields.String(metadata={"description": "Markdown"})
+    theme = fields.String(allow_none=True, metadata={"description": "Slug of the theme"})
+    theme_name = fields.String(allow_none=True)
+    organisation_name = fields.String(metadata={"description": "The organisation that speaks"})
+    source_kind = fields.String(metadata={"enum": [item.value for item in SourceKind]})
+    region_code = fields.String(allow_none=True, metadata={"description": "INSEE code"})
+    debate_id = fields.Integer(
+        allow_none=True, metadata={"description": "The debate it came out of"}
+    )
+    status = fields.String(metadata={"enum": [item.value for item in PUBLIC_STATUSES]})
+    reason = fields.String(metadata={"description": "The moderator's reason, if any"})
+    merged_into_id = fields.Integer(
+        allow_none=True, metadata={"description": "The proposal it was merged into"}
+    )
+    submitted_at = fields.String(
+        allow_none=True, metadata={**_DATE_TIME, "description": "ISO 8601, Paris time offset"}
+    )
+    cosignatures = fields.Nested(CosignatureCountsSchema)
+    url = fields.String(metadata={"description": "The proposal's public page"})
+
+    @pre_dump
+    def flatten(self, entry, **_kwargs) -> dict:
+        """An API services' ProposalEntry as the fields above."""
+        proposal = entry.proposal
+        values = {
+            name: getattr(proposal, name)
+            for name in (
+                "id",
+                "title",
+                "summary",
+                "body",
+                "rationale",
+                "region_code",
+                "debate_id",
+                "reason",
+                "merged_into_id",
+            )
+        }
+        # The consultation, organisation and theme are in the identity map or loaded with the
+        # proposal: no query per item.
+        page = url_for("proposals.index", slug=proposal.consultation.slug)
+        values.update(
+            theme=proposal.theme.slug if proposal.theme else None,
+            theme_name=proposal.theme.name if proposal.theme else None,
+            organisation_name=proposal.organisation.name,
+            source_kind=proposal.source_kind.value,
+            status=proposal.status.value,
+            submitted_at=_paris_iso(proposal.submitted_at),
+            cosignatures={
+                "total": entry.cosignatures.total,
+                "by_source": {
+                    source.value: number for source, number in entry.cosignatures.by_source.items()
+                },
+            },
+            url=f"{current_app.config['BASE_URL'].rstrip('/')}{page}/{proposal.id}",
+        )
+        if entry.merged_ids is not None:
+            values["merged_proposal_ids"] = list(entry.merged_ids)
+        return values
+
+
+class ProposalDetailSchema(ProposalSchema):
+    merged_proposal_ids = fields.List(
+        fields.Integer(), metadata={"description": "The proposals merged into this one"}
+    )
+
+
+class ProposalPageSchema(Schema):
+    items = fields.List(fields.Nested(ProposalSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer(metadata={"description": "Number of proposals matching the filters"})
     pages = fields.Integer()

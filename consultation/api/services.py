@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 
 from consultation.consultations.models import Consultation
 from consultation.debates.models import Debate, DebateStatus
 from consultation.extensions import db
+from consultation.proposals import services as proposal_services
+from consultation.proposals.models import Proposal
+from consultation.proposals.services import CosignatureCounts, ProposalFilters
 
 # Drafts are never public; cancelled debates stay listed so that people learn of the cancellation.
 PUBLIC_DEBATE_STATUSES = (DebateStatus.PUBLISHED, DebateStatus.CANCELLED, DebateStatus.HELD)
@@ -31,3 +36,41 @@ def public_debates_page(
         .offset((page - 1) * per_page)
     ).unique()
     return total, list(debates)
+
+
+# --- Proposals -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalEntry:
+    """A public proposal with what the API tells about it besides its columns."""
+
+    proposal: Proposal
+    cosignatures: CosignatureCounts
+    merged_ids: tuple[int, ...] | None = None  # given on the detail only
+
+
+def public_proposals_page(
+    consultation: Consultation, filters: ProposalFilters, *, page: int, per_page: int
+) -> tuple[int, list[ProposalEntry]]:
+    """The number of public proposals matching the search and filters, and one page of them
+    with their co-signature counts (three queries whatever the page size)."""
+    query = proposal_services.public_proposals_query(consultation, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    proposals = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    counts = proposal_services.cosignature_counts([proposal.id for proposal in proposals])
+    return total or 0, [
+        ProposalEntry(proposal, counts.get(proposal.id, CosignatureCounts()))
+        for proposal in proposals
+    ]
+
+
+def public_proposal(consultation: Consultation, proposal_id: int) -> ProposalEntry:
+    """One public proposal with its co-signature counts and the proposals merged into it;
+    a draft or another consultation's proposal is a 404."""
+    proposal = proposal_services.find_public_proposal(consultation, proposal_id)
+    counts = proposal_services.cosignature_counts([proposal.id]).get(
+        proposal.id, CosignatureCounts()
+    )
+    merged = tuple(other.id for other in proposal_services.merged_proposals(proposal))
+    return ProposalEntry(proposal, counts, merged)

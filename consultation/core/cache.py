@@ -30,7 +30,14 @@ from consultation.core.database import count_query
 from consultation.core.models import Base, utcnow
 from consultation.extensions import db
 
-VOLATILE_TABLES = {"data_version", "user_session", "audit_entry", "invitation", "password_reset"}
+VOLATILE_TABLES = {
+    "data_version",
+    "user_session",
+    "audit_entry",
+    "invitation",
+    "password_reset",
+    "proposal_import",
+}
 CACHEABLE_STATUSES = {200, 301, 302}
 SHARED_HEADERS = {"Content-Type", "Location"}
 TOKEN_PLACEHOLDER = b"__csrf_token_placeholder__"

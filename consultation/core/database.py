@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask, Response, g, has_request_context
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from consultation.extensions import db
@@ -46,3 +46,19 @@ def init_app(app: Flask) -> None:
         if app.config["QUERY_COUNT_HEADER"]:
             response.headers["X-Query-Count"] = str(g.get("query_count", 0))
         return response
+
+
+def refresh_statistics(*tables: str) -> None:
+    """After a bulk load, let the query planner know the tables' new sizes.
+
+    Without statistics SQLite guesses, and may read every proposal to check each against the
+    search index instead of starting from the few the index finds (a search 10 to 20 times
+    slower). Both databases sample rather than read everything, so this stays quick.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA analysis_limit=1000"))
+        session.execute(text("ANALYZE"))
+    else:
+        for table in tables:
+            session.execute(text(f'ANALYZE "{table}"'))

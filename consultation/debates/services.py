@@ -26,6 +26,7 @@ from consultation.core.i18n import PARIS
 from consultation.core.mail import send_mail
 from consultation.core.models import utcnow
 from consultation.core.permissions import Rule, is_admin, is_regional_editor, same_region
+from consultation.core.spreadsheet import csv_cell
 from consultation.debates.models import (
     Debate,
     DebateFormat,
@@ -673,11 +674,6 @@ def registrations_query(debate: Debate) -> Select:
     )
 
 
-def _csv_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas typed by registrants (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def registrations_csv(debate: Debate) -> str:
     """The debate's registrations as CSV (semicolon-separated, for French spreadsheets)."""
     out = io.StringIO()
@@ -686,9 +682,9 @@ def registrations_csv(debate: Debate) -> str:
     for registration in db.session.scalars(registrations_query(debate)):
         writer.writerow(
             [
-                _csv_cell(registration.name),
-                _csv_cell(registration.email),
-                _csv_cell(registration.organisation_name),
+                csv_cell(registration.name),
+                csv_cell(registration.email),
+                csv_cell(registration.organisation_name),
                 registration.status.value,
                 registration.created_at.astimezone(PARIS).isoformat(timespec="minutes"),
                 registration.cancelled_at.astimezone(PARIS).isoformat(timespec="minutes")

@@ -34,6 +34,7 @@ from consultation.debates.models import (
 )
 from consultation.debates.regions_map import debate_counts_by_region, render_region_map
 from consultation.extensions import db, limiter
+from consultation.proposals import services as proposal_services
 
 bp = Blueprint("debates", __name__)
 
@@ -209,6 +210,10 @@ def _detail_page(debate: Debate, form: RegistrationForm, status: int = 200):
         remaining=services.remaining_places(debate, counts),
         is_open=debate.is_open_for_registration(utcnow()),
         may_manage=services.may_manage(_user(), debate),
+        # After the debate, what came out of it (one query, however many proposals).
+        proposals=(
+            proposal_services.debate_proposals(debate) if debate.status is DebateStatus.HELD else []
+        ),
     ), status
 
 

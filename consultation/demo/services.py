@@ -12,8 +12,10 @@ from sqlalchemy import select
 from consultation.accounts.models import Organisation, OrganisationKind, Region, Role, User
 from consultation.accounts.services import hash_password
 from consultation.consultations.models import Consultation, Phase, PhasePeriod, Theme
+from consultation.core.database import refresh_statistics
 from consultation.core.i18n import PARIS
 from consultation.demo.debates import load_debates
+from consultation.demo.proposals import load_proposals
 from consultation.extensions import db
 
 HISTORICAL_SLUG = "utiles-ensemble-2"
@@ -128,6 +130,10 @@ def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
     db.session.flush()
     load_debates(organisations, _association_names(), scale, summary.count)
     db.session.flush()
+    contributor = {email: name for email, _, _, name in demo_accounts()}["organisme@example.org"]
+    load_proposals(organisations, scale, summary.count, open_draft_organisation=contributor)
+    db.session.flush()
+    refresh_statistics("debate", "registration", "proposal", "cosignature", "proposal_revision")
     return summary
 
 

@@ -574,6 +574,143 @@ def merge_proposal(
     )
     db.session.flush()
     audit.record(
-        "proposal.merged", proposal, actor=actor, previous=previous.value, target=target.id
+        "proposal.merged", proposal, actor=actor, previous=previous.value, target_id=target.id
     )
     return target
+
+
+# --- Public pages helpers ------------------------------------------------------------------
+
+# Imported here rather than at the top, to keep this section in one piece.
+from sqlalchemy.orm import selectinload  # noqa: E402
+
+from consultation.consultations.services import Figure, figure_source  # noqa: E402
+
+REVISED_FIELDS = ("title", "summary", "body", "rationale", "theme_id")
+
+
+@dataclass(frozen=True)
+class RevisionStep:
+    """One revision of a proposal, with the fields it changed from the one before."""
+
+    revision: ProposalRevision
+    changed: tuple[str, ...]
+
+
+def revision_history(proposal: Proposal) -> list[RevisionStep]:
+    """The revisions of a proposal in order, each with what changed since the previous one
+    (everything, for the first: it is the text as submitted)."""
+    revisions = db.session.scalars(
+        select(ProposalRevision)
+        .where(ProposalRevision.proposal_id == proposal.id)
+        .options(selectinload(ProposalRevision.theme))
+        .order_by(ProposalRevision.number)
+    ).all()
+    steps = []
+    previous: ProposalRevision | None = None
+    for revision in revisions:
+        if previous is None:
+            changed = REVISED_FIELDS
+        else:
+            changed = tuple(
+                name
+                for name in REVISED_FIELDS
+                if getattr(revision, name) != getattr(previous, name)
+            )
+        steps.append(RevisionStep(revision, changed))
+        previous = revision
+    return steps
+
+
+def cosignature_counts_of(signatures: Sequence[Cosignature]) -> CosignatureCounts:
+    """The counts by source kind of co-signatures already loaded (no query)."""
+    counts = CosignatureCounts()
+    for cosignature in signatures:
+        source = source_kind_of(cosignature.organisation.kind, has_debate=False)
+        counts.by_source[source] = counts.by_source.get(source, 0) + 1
+    return counts
+
+
+def find_public_proposal(consultation: Consultation, proposal_id: int) -> Proposal:
+    """A public (submitted, moderated or merged) proposal of the consultation, or 404: for
+    the API and the exports, which show what anyone may see and nothing more."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.consultation_id != consultation.id or not proposal.is_public:
+        raise NotFound(_l("This proposal does not exist."))
+    return proposal
+
+
+SOURCE_FIGURE_LABELS = {
+    SourceKind.ORGANISME: _l("proposals from Hlm organisations"),
+    SourceKind.COMMISSION: _l("proposals from USH working commissions"),
+    SourceKind.CONSEIL_SOCIAL: _l("proposals from the USH Conseil social"),
+    SourceKind.DEBAT_REGIONAL: _l("proposals from regional debates"),
+}
+
+
+@figure_source
+def proposal_figures(consultation: Consultation) -> list[Figure]:
+    """The number of public proposals, and how many came from each kind of source."""
+    counts = source_counts(consultation)
+    figures = [Figure(str(_l("public proposals")), sum(counts.values()))]
+    figures.extend(
+        Figure(str(label), counts[source]) for source, label in SOURCE_FIGURE_LABELS.items()
+    )
+    return figures
+
+
+# --- Drafting helpers ----------------------------------------------------------------------
+
+
+def consultation_themes(consultation: Consultation) -> list[Theme]:
+    """The consultation's themes, in their order, for the proposal form."""
+    return list(
+        db.session.scalars(
+            select(Theme)
+            .where(Theme.consultation_id == consultation.id)
+            .order_by(Theme.position, Theme.name)
+        )
+    )
+
+
+def debate_choices(consultation: Consultation, user: User) -> list[Debate]:
+    """The debates a proposal of this user may come out of: for a regional editor, the held
+    debates of their region (the ones they record proposals for); for a contributor, the
+    consultation's published or held debates. The same rules as `_debate`, as a list."""
+    query = select(Debate).where(Debate.consultation_id == consultation.id)
+    if user.role is Role.REGIONAL_EDITOR:
+        query = query.where(
+            Debate.region_code == user.region_code, Debate.status == DebateStatus.HELD
+        )
+    else:
+        query = query.where(Debate.status.in_((DebateStatus.PUBLISHED, DebateStatus.HELD)))
+    return list(db.session.scalars(query.order_by(Debate.starts_at.desc(), Debate.id.desc())))
+
+
+def organisation_proposals_list_query(consultation: Consultation, user: User) -> Select:
+    """The organisation's proposals with their debates loaded with them (one more query per
+    page, not one per row)."""
+    from sqlalchemy.orm import selectinload  # here: this section only appends to the module
+
+    return organisation_proposals_query(consultation, user).options(selectinload(Proposal.debate))
+
+
+def save_proposal(
+    consultation: Consultation,
+    proposal: Proposal | None,
+    data: ProposalInput,
+    actor: User,
+    now: datetime,
+    *,
+    submit: bool = False,
+) -> Proposal:
+    """Save the proposal form: create a draft (or update the proposal), then submit it when
+    the author pressed "Submit" on a draft. One use case for the form, so that a refused
+    submission rolls back the save with it and the author keeps what they typed."""
+    if proposal is None:
+        proposal = create_proposal(consultation, data, actor, now)
+    else:
+        update_proposal(proposal, data, actor, now)
+    if submit and proposal.status is ProposalStatus.DRAFT:
+        submit_proposal(proposal, actor, now)
+    return proposal

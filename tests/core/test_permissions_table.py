@@ -22,6 +22,8 @@ SIGNED_IN = {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}
 ADMIN_ONLY = {**dict.fromkeys(ROLES, DENIED), "anonymous": LOGIN, "admin": OK}
 MEMBERS = {**SIGNED_IN, "juror": DENIED}
 STAFF_OR_EDITOR = {**ADMIN_ONLY, "regional_editor": OK}
+# Proposals are written by the members of organisations: staff moderate, they do not write.
+WRITERS = {**MEMBERS, "admin": DENIED}
 
 SLUG = "tableau"
 DEBATES = f"/gestion/consultations/{SLUG}/debats"
@@ -103,8 +105,75 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("debates.minutes", "POST"): (f"{DEBATES}/999999/compte-rendu", STAFF_OR_EDITOR),
     ("debates.registrations_csv", "GET"): (f"{DEBATES}/999999/inscriptions.csv", STAFF_OR_EDITOR),
     # proposals: public pages
+    ("proposals.index", "GET"): (f"/consultations/{SLUG}/propositions", PUBLIC),
+    ("proposals.detail", "GET"): (f"/consultations/{SLUG}/propositions/999999", PUBLIC),
+    ("proposals.revisions", "GET"): (
+        f"/consultations/{SLUG}/propositions/999999/versions",
+        PUBLIC,
+    ),
+    ("proposals.cosign", "POST"): (f"/consultations/{SLUG}/propositions/999999/cosigner", WRITERS),
+    ("proposals.withdraw_cosignature", "POST"): (
+        f"/consultations/{SLUG}/propositions/999999/cosignature/retirer",
+        WRITERS,
+    ),
+    ("proposals.export_csv", "GET"): (f"/consultations/{SLUG}/propositions.csv", PUBLIC),
+    ("proposals.export_json", "GET"): (f"/consultations/{SLUG}/propositions.json", PUBLIC),
+    ("api.ConsultationProposals", "GET"): (f"/api/v1/consultations/{SLUG}/proposals", PUBLIC),
+    ("api.ConsultationProposal", "GET"): (
+        f"/api/v1/consultations/{SLUG}/proposals/999999",
+        PUBLIC,
+    ),
     # proposals: drafting and submitting
+    ("proposals.mine", "GET"): (f"/gestion/consultations/{SLUG}/propositions", WRITERS),
+    ("proposals.create", "GET"): (f"/gestion/consultations/{SLUG}/propositions/nouvelle", WRITERS),
+    ("proposals.create", "POST"): (f"/gestion/consultations/{SLUG}/propositions/nouvelle", WRITERS),
+    ("proposals.edit", "GET"): (
+        f"/gestion/consultations/{SLUG}/propositions/999999/modifier",
+        WRITERS,
+    ),
+    ("proposals.edit", "POST"): (
+        f"/gestion/consultations/{SLUG}/propositions/999999/modifier",
+        WRITERS,
+    ),
+    ("proposals.submit", "POST"): (
+        f"/gestion/consultations/{SLUG}/propositions/999999/deposer",
+        WRITERS,
+    ),
+    ("proposals.preview", "POST"): (f"/gestion/consultations/{SLUG}/propositions/apercu", WRITERS),
+    ("proposals.similar", "GET"): (
+        f"/gestion/consultations/{SLUG}/propositions/similaires?texte=logement",
+        WRITERS,
+    ),
     # proposals: moderation and import
+    ("proposals.queue", "GET"): (f"/gestion/consultations/{SLUG}/moderation", ADMIN_ONLY),
+    ("proposals.moderate", "GET"): (
+        f"/gestion/consultations/{SLUG}/propositions/999999/moderation",
+        ADMIN_ONLY,
+    ),
+    ("proposals.moderate", "POST"): (
+        f"/gestion/consultations/{SLUG}/propositions/999999/moderation",
+        ADMIN_ONLY,
+    ),
+    ("proposals.import_upload", "GET"): (
+        f"/gestion/consultations/{SLUG}/propositions/import",
+        ADMIN_ONLY,
+    ),
+    ("proposals.import_upload", "POST"): (
+        f"/gestion/consultations/{SLUG}/propositions/import",
+        ADMIN_ONLY,
+    ),
+    ("proposals.import_template", "GET"): (
+        f"/gestion/consultations/{SLUG}/propositions/import/modele.csv",
+        ADMIN_ONLY,
+    ),
+    ("proposals.import_preview", "GET"): (
+        f"/gestion/consultations/{SLUG}/propositions/import/999999",
+        ADMIN_ONLY,
+    ),
+    ("proposals.import_confirm", "POST"): (
+        f"/gestion/consultations/{SLUG}/propositions/import/999999/confirmer",
+        ADMIN_ONLY,
+    ),
 }
 
 

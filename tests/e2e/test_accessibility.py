@@ -10,9 +10,14 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
 from consultation.accounts.models import Organisation, User
+from consultation.consultations.models import Consultation
+from consultation.core.models import utcnow
 from consultation.demo.services import HISTORICAL_SLUG, OPEN_SLUG, USH
 from consultation.extensions import db
+from consultation.proposals import services as proposal_services
+from tests import factories
 from tests.e2e.conftest import click_and_wait
+from tests.proposals.helpers import make_proposal
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -20,6 +25,9 @@ PUBLIC_PAGES = [
     f"/consultations/{OPEN_SLUG}/",
     f"/consultations/{HISTORICAL_SLUG}/",
     "/consultations/",
+    f"/consultations/{OPEN_SLUG}/propositions",
+    f"/consultations/{HISTORICAL_SLUG}/propositions?q=logement&sort=recent",
+    f"/consultations/{OPEN_SLUG}/propositions?region=99",  # a readable 400
     "/connexion",
     "/mot-de-passe-oublie",
     "/accessibilite",
@@ -122,7 +130,14 @@ def test_consultation_form_with_errors(browser, live_server, signed_in_admin, ax
     axe(browser)
 
 
-@pytest.mark.parametrize("path", [f"/consultations/{OPEN_SLUG}/", "/connexion"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/consultations/{OPEN_SLUG}/",
+        "/connexion",
+        f"/consultations/{HISTORICAL_SLUG}/propositions",
+    ],
+)
 def test_page_fits_a_phone_screen(browser, live_server, demo, axe, path):
     size = browser.get_window_size()
     browser.set_window_size(390, 844)
@@ -139,3 +154,33 @@ def test_page_fits_a_phone_screen(browser, live_server, demo, axe, path):
             browser.save_screenshot(str(Path(directory) / "consultation-home-phone.png"))
     finally:
         browser.set_window_size(size["width"], size["height"])
+
+
+def test_proposal_pages(browser, live_server, demo, open_session, axe):
+    """A proposal's page (with co-signatures and a merged proposal), its versions, and the
+    page a co-signer sees with the co-sign button."""
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == OPEN_SLUG))
+    target = make_proposal(consultation, title="Accessible proposal")
+    make_proposal(consultation, status="merged", merged_into=target, title="Merged in")
+    proposal_services.cosign_proposal(target, factories.make_user("contributor"), utcnow())
+    signer = factories.make_user("contributor")
+    db.session.commit()
+    base = f"/consultations/{OPEN_SLUG}/propositions/{target.id}"
+    for path in (base, f"{base}/versions"):
+        browser.get(live_server(path))
+        assert browser.find_element(By.TAG_NAME, "h1").text
+        axe(browser)
+    size = browser.get_window_size()
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(live_server(base))
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the proposal page scrolls sideways by {overflow}px on a phone"
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+    open_session(signer)
+    browser.get(live_server(base))
+    assert browser.find_elements(By.CSS_SELECTOR, "main form.inline-form button")
+    axe(browser)

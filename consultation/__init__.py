@@ -49,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-DOMAINS = ("accounts", "consultations", "debates", "proposals")
+DOMAINS = ("accounts", "consultations", "debates", "proposals", "bill")
 
 
 def _load_models() -> None:
@@ -100,6 +100,7 @@ def _init_login(app: Flask, login_manager) -> None:
 def _register_blueprints(app: Flask) -> None:
     from consultation.accounts.views import bp as accounts
     from consultation.api.views import bp as api_v1
+    from consultation.bill.views import bp as bill
     from consultation.consultations.views import bp as consultations
     from consultation.core.cache import cached_page
     from consultation.core.permissions import declare, public
@@ -108,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultation.pages.views import bp as pages
     from consultation.proposals.views import bp as proposals
 
-    for blueprint in (pages, accounts, consultations, debates, proposals):
+    for blueprint in (pages, accounts, consultations, debates, proposals, bill):
         app.register_blueprint(blueprint)
     api.register_blueprint(api_v1)
     # The OpenAPI document is built from the code on every request: serve it from the page cache.

@@ -174,6 +174,9 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         f"/gestion/consultations/{SLUG}/propositions/import/999999/confirmer",
         ADMIN_ONLY,
     ),
+    # bill: public pages
+    # bill: synthesis workspace
+    # bill: editor
 }
 
 

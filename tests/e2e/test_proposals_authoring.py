@@ -85,7 +85,7 @@ def test_a_contributor_drafts_previews_and_submits_a_proposal(
     proposal = db.session.scalar(select(Proposal).where(Proposal.title == TITLE))
     assert proposal is not None and proposal.status is ProposalStatus.DRAFT
     assert urlsplit(browser.current_url).path == f"{MINE}/{proposal.id}/modifier"
-    assert "Draft saved" in browser.find_element(By.CSS_SELECTOR, ".flash-success").text
+    assert "Brouillon enregistré" in browser.find_element(By.CSS_SELECTOR, ".flash-success").text
     # The saved text is previewed again when the page opens.
     wait_for(
         browser,
@@ -97,7 +97,7 @@ def test_a_contributor_drafts_previews_and_submits_a_proposal(
     db.session.expire_all()
     proposal = db.session.get(Proposal, proposal.id)
     assert proposal.status is ProposalStatus.SUBMITTED
-    assert "Proposal submitted" in browser.find_element(By.CSS_SELECTOR, ".flash-success").text
+    assert "Proposition déposée" in browser.find_element(By.CSS_SELECTOR, ".flash-success").text
 
     public_link = browser.find_element(
         By.CSS_SELECTOR, f"a[href$='/consultations/{OPEN_SLUG}/propositions/{proposal.id}']"
@@ -127,7 +127,7 @@ def test_the_no_javascript_preview_and_a_refused_submission(
 
     click_and_wait(browser, _button(browser, "submit"))
     errors = browser.find_element(By.ID, "summary-errors")
-    assert "Write a short summary before submitting." in errors.text
+    assert "Rédigez un court résumé avant de déposer." in errors.text
     assert browser.find_element(By.NAME, "title").get_attribute("value") == TITLE
     assert db.session.scalar(select(Proposal).where(Proposal.title == TITLE)) is None
     axe(browser)

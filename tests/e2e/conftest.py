@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -183,11 +183,29 @@ def wait_for(browser: WebDriver, condition: Callable[[WebDriver], object]) -> ob
     return WebDriverWait(browser, WAIT_SECONDS).until(condition)
 
 
+def _is_gone(element: WebElement) -> Callable[[WebDriver], bool]:
+    """Whether a page element has left the document (the next page replaced it)."""
+
+    def check(_browser: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            # While the next page replaces this one, Chromium may say this instead of "stale".
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def click_and_wait(browser: WebDriver, element: WebElement) -> None:
     """Click a link or a submit button, and wait until the next page replaces this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    wait_for(browser, expected_conditions.staleness_of(page))
+    wait_for(browser, _is_gone(page))
     # The old page is gone; wait for the new one to be whole before the test looks into it.
     wait_for(
         browser, lambda driver: driver.execute_script("return document.readyState") == "complete"

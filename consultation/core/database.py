@@ -22,6 +22,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+def _sqlite_savepoint(connection, _name) -> None:
+    """Open the transaction before a savepoint when none is open yet.
+
+    The sqlite3 module begins a transaction only before the first write (so that reads never
+    hold one, and writers do not trip over each other's snapshots), and never before a
+    SAVEPOINT, which would then be the outer transaction: releasing it would commit the whole
+    request so far.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def count_query(*_args) -> None:
     """Count one SQL statement of the current request (shown by QUERY_COUNT_HEADER)."""
     if has_request_context():
@@ -32,6 +45,7 @@ def init_app(app: Flask) -> None:
     """Install the engine hooks and the request transaction policy."""
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
+        event.listen(Engine, "savepoint", _sqlite_savepoint)
         event.listen(Engine, "before_cursor_execute", count_query)
 
     @app.after_request

@@ -5,7 +5,6 @@ confirmation that saves, audits and indexes the proposals."""
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -366,24 +365,25 @@ def test_a_confirmed_import_saves_audits_and_indexes_every_row(admin_client, db,
     assert "was imported on" in admin_client.get(f"{BASE}/{batch_id}").get_data(as_text=True)
 
 
-def test_importing_twenty_thousand_rows_is_fast(db, consultation):
+def test_a_large_file_is_saved_in_several_batches(db, consultation):
+    """Rows are inserted in batches; a file longer than one batch loses none and repeats none.
+    (The 20,000-row timing is measured by `make bench`, not here.)"""
     admin = factories.make_user("admin")
+    total = importing.BATCH_SIZE + 500
     rows = [
         _row(
             titre=f"Proposition numéro {n}",
             texte=f"Construire des logements sociaux à {n} euros, rénover le parc ancien.",
         )
-        for n in range(20_000)
+        for n in range(total)
     ]
     content = _csv(rows, delimiter=";").encode("cp1252")
     batch = importing.upload_import(consultation, "grand.csv", content, admin)
-    started = time.perf_counter()
-    count = importing.confirm_import(batch, admin, utcnow())
+    assert importing.confirm_import(batch, admin, utcnow()) == total
     db.session.commit()
-    elapsed = time.perf_counter() - started
-    assert count == 20_000
-    assert _proposals(db) == 20_000
-    assert elapsed < 20, elapsed
+    assert _proposals(db) == total
+    titles = db.session.scalars(select(Proposal.title)).all()
+    assert len(set(titles)) == total
 
 
 def test_the_command_line_imports_a_file(app, db, consultation, tmp_path):

@@ -209,3 +209,65 @@ class ProposalPageSchema(Schema):
     per_page = fields.Integer()
     total = fields.Integer(metadata={"description": "Number of proposals matching the filters"})
     pages = fields.Integer()
+
+
+# --- The draft bill ------------------------------------------------------------------------
+
+
+class BillSourceSchema(Schema):
+    proposal_id = fields.Integer(metadata={"description": "The source proposal"})
+    title = fields.String(metadata={"description": "The proposal's title"})
+    organisation = fields.String(metadata={"description": "The organisation that proposed it"})
+    source_kind = fields.String(metadata={"enum": [item.value for item in SourceKind]})
+    region = fields.String(allow_none=True, metadata={"description": "Region name"})
+    region_code = fields.String(allow_none=True, metadata={"description": "INSEE code"})
+    debate_id = fields.Integer(
+        allow_none=True, metadata={"description": "The debate it came out of"}
+    )
+
+
+class BillArticleSchema(Schema):
+    id = fields.Integer(metadata={"description": "Stable identifier of the article"})
+    number = fields.Integer(metadata={"description": "Its number in the bill, from 1"})
+    label = fields.String(metadata={"description": "As written: “Article 1er”, “Article 2”…"})
+    heading = fields.String()
+    body = fields.String(metadata={"description": "Markdown"})
+    sources = fields.List(fields.Nested(BillSourceSchema))
+
+
+class BillDivisionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": ["titre", "chapitre", "section"]})
+    number = fields.Integer(metadata={"description": "Its number among its siblings, from 1"})
+    label = fields.String(metadata={"description": "As written: “TITRE Ier”, “CHAPITRE II”…"})
+    heading = fields.String()
+    articles = fields.List(fields.Nested(BillArticleSchema))
+    divisions = fields.List(
+        fields.Nested(lambda: BillDivisionSchema()),
+        metadata={"description": "The divisions of the level below"},
+    )
+
+
+class BillVersionSchema(Schema):
+    number = fields.Integer()
+    note = fields.String()
+    frozen_at = fields.String(metadata={**_DATE_TIME, "description": "ISO 8601, Paris offset"})
+    checksum = fields.String(metadata={"description": "SHA-256 of the version's canonical JSON"})
+    url = fields.String(metadata={"description": "The version's public page"})
+
+
+class BillSchema(Schema):
+    title = fields.String()
+    preamble = fields.String(
+        metadata={"description": "The exposé des motifs (Markdown), its figures resolved"}
+    )
+    article_count = fields.Integer()
+    articles = fields.List(
+        fields.Nested(BillArticleSchema),
+        metadata={"description": "Articles outside any division (they come first)"},
+    )
+    divisions = fields.List(fields.Nested(BillDivisionSchema))
+    versions = fields.List(
+        fields.Nested(BillVersionSchema), metadata={"description": "Oldest first"}
+    )
+    url = fields.String(metadata={"description": "The draft's public page"})

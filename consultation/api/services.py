@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from consultation.bill import versions as bill_versions
+from consultation.bill.services import find_bill
 from consultation.consultations.models import Consultation
+from consultation.core.errors import NotFound
+from consultation.core.i18n import PARIS
 from consultation.debates.models import Debate, DebateStatus
 from consultation.extensions import db
 from consultation.proposals import services as proposal_services
@@ -74,3 +81,30 @@ def public_proposal(consultation: Consultation, proposal_id: int) -> ProposalEnt
     )
     merged = tuple(other.id for other in proposal_services.merged_proposals(proposal))
     return ProposalEntry(proposal, counts, merged)
+
+
+# --- The draft bill ------------------------------------------------------------------------
+
+
+def public_bill(consultation: Consultation) -> dict[str, Any]:
+    """The current draft bill as the API gives it: the snapshot a freeze would record (title,
+    exposé des motifs with its figures, nested divisions, articles with their sources) and the
+    frozen versions; a fixed number of queries whatever the number of articles. 404 without a
+    bill."""
+    bill = find_bill(consultation)
+    if bill is None:
+        raise NotFound(_l("The synthesis has not started yet: this consultation has no bill."))
+    content = bill_versions.build_snapshot(bill)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    content["url"] = base + url_for("bill.text", slug=consultation.slug)
+    content["versions"] = [
+        {
+            "number": version.number,
+            "note": version.note,
+            "frozen_at": version.frozen_at.astimezone(PARIS).isoformat(),
+            "checksum": version.checksum,
+            "url": base + url_for("bill.version", slug=consultation.slug, number=version.number),
+        }
+        for version in reversed(bill_versions.list_versions(bill))
+    ]
+    return content

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from consultation.accounts.models import Region
 from consultation.api import services as api_services
 from consultation.api.schemas import (
+    BillSchema,
     ConsultationSchema,
     DebatePageSchema,
     DebateQuerySchema,
@@ -126,3 +127,17 @@ class ConsultationProposal(MethodView):
         """One public proposal, with its co-signatures and the proposals merged into it."""
         consultation = _public_consultation(slug)
         return api_services.public_proposal(consultation, proposal_id)
+
+
+@bp.route("/consultations/<slug>/bill")
+class ConsultationBill(MethodView):
+    decorators = [cached_page, access(public)]
+
+    @bp.response(200, BillSchema)
+    @bp.alt_response(404, description="No public consultation has this slug, or it has no bill")
+    def get(self, slug: str):
+        """The current draft bill: its title, exposé des motifs (figures resolved), divisions
+        and articles with their number, heading, text and source proposals, and its frozen
+        versions."""
+        consultation = _public_consultation(slug)
+        return api_services.public_bill(consultation)

@@ -14,6 +14,7 @@ from consultation.accounts.services import hash_password
 from consultation.consultations.models import Consultation, Phase, PhasePeriod, Theme
 from consultation.core.database import refresh_statistics
 from consultation.core.i18n import PARIS
+from consultation.demo.bill import load_bill
 from consultation.demo.debates import load_debates
 from consultation.demo.proposals import load_proposals
 from consultation.extensions import db
@@ -133,7 +134,18 @@ def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
     contributor = {email: name for email, _, _, name in demo_accounts()}["organisme@example.org"]
     load_proposals(organisations, scale, summary.count, open_draft_organisation=contributor)
     db.session.flush()
-    refresh_statistics("debate", "registration", "proposal", "cosignature", "proposal_revision")
+    load_bill(scale, summary.count)  # from the accepted proposals just loaded
+    db.session.flush()
+    refresh_statistics(
+        "debate",
+        "registration",
+        "proposal",
+        "cosignature",
+        "proposal_revision",
+        "article",
+        "article_source",
+        "proposal_disposition",
+    )
     return summary
 
 

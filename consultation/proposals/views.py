@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 
 from consultation.accounts.forms import ConfirmForm
 from consultation.accounts.models import Region, Role, User
+from consultation.bill.synthesis import provenance_of
 from consultation.consultations.models import Consultation, Theme
 from consultation.consultations.views import load_consultation
 from consultation.core.cache import cached_page
@@ -153,7 +154,8 @@ def _is_open(consultation: Consultation) -> bool:
 @access(public)
 @cached_page(form_token=True)
 def detail(slug: str, proposal_id: int):
-    """A proposal: its source, texts, state, co-signatures, and where a merge took it."""
+    """A proposal: its source, texts, state, co-signatures, where a merge took it, and what
+    the bill did with it."""
     consultation = load_consultation(slug)
     user = _user()
     proposal = services.find_proposal(consultation, proposal_id, user)
@@ -172,7 +174,14 @@ def detail(slug: str, proposal_id: int):
         has_cosigned=signed_in and services.has_cosigned(proposal, user),
         may_edit=signed_in and services.may_edit(user, proposal),
         may_moderate=_may_moderate(user),
+        provenance=provenance_of(proposal),
+        bill_text_url=_bill_text_url(consultation),
     )
+
+
+def _bill_text_url(consultation: Consultation) -> str:
+    """The public draft's address, for the "integrated into Article N" links."""
+    return url_for("bill.text", slug=consultation.slug)
 
 
 @bp.route("/consultations/<slug>/propositions/<int:proposal_id>/versions")

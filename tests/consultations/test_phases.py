@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from consultation.bill.versions import freeze_bill_version
 from consultation.consultations import services
 from consultation.consultations.models import Phase
 from consultation.core.audit import AuditEntry
@@ -14,8 +15,14 @@ from tests import factories
 
 
 def test_phases_follow_one_another(db):
+    from tests.bill.helpers import add_article, make_bill
+
     consultation = factories.make_consultation(phase=Phase.PREPARATION)
     for phase in list(Phase)[1:]:
+        if phase is Phase.JURY:  # the jury votes on a frozen version of the bill
+            bill = make_bill(consultation)
+            add_article(bill)
+            freeze_bill_version(bill, "", None, utcnow())
         services.advance_phase(consultation, phase, actor=None)
         assert consultation.phase is phase
     actions = db.session.scalars(

@@ -27,6 +27,8 @@ WRITERS = {**MEMBERS, "admin": DENIED}
 
 SLUG = "tableau"
 DEBATES = f"/gestion/consultations/{SLUG}/debats"
+SYNTHESE = f"/gestion/consultations/{SLUG}/synthese"
+TEXTE = f"/gestion/consultations/{SLUG}/texte"  # the bill editor
 TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("static", "GET"): ("/static/css/app.css", PUBLIC),
     ("api-docs.openapi_json", "GET"): ("/api/v1/openapi.json", PUBLIC),
@@ -175,8 +177,45 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         ADMIN_ONLY,
     ),
     # bill: public pages
+    ("bill.text", "GET"): (f"/consultations/{SLUG}/texte", PUBLIC),
+    ("bill.versions", "GET"): (f"/consultations/{SLUG}/texte/versions", PUBLIC),
+    ("bill.version", "GET"): (f"/consultations/{SLUG}/texte/versions/999999", PUBLIC),
+    ("bill.version_diff", "GET"): (
+        f"/consultations/{SLUG}/texte/versions/999998/diff/999999",
+        PUBLIC,
+    ),
+    ("bill.freeze", "POST"): (f"/gestion/consultations/{SLUG}/texte/figer", ADMIN_ONLY),
+    ("api.ConsultationBill", "GET"): (f"/api/v1/consultations/{SLUG}/bill", PUBLIC),
     # bill: synthesis workspace
+    ("bill.synthesis", "GET"): (f"{SYNTHESE}", ADMIN_ONLY),
+    ("bill.undecided", "GET"): (f"{SYNTHESE}/sans-disposition", ADMIN_ONLY),
+    ("bill.create_article_from_proposals", "POST"): (f"{SYNTHESE}/articles", ADMIN_ONLY),
+    ("bill.attach_proposals", "POST"): (f"{SYNTHESE}/rattacher", ADMIN_ONLY),
+    ("bill.not_retained", "POST"): (
+        f"{SYNTHESE}/propositions/999999/non-retenue",
+        ADMIN_ONLY,
+    ),
+    ("bill.detach_proposal", "POST"): (
+        f"{SYNTHESE}/propositions/999999/detacher/999999",
+        ADMIN_ONLY,
+    ),
+    ("bill.clear_disposition", "POST"): (
+        f"{SYNTHESE}/propositions/999999/reexaminer",
+        ADMIN_ONLY,
+    ),
     # bill: editor
+    ("bill.editor", "GET"): (f"{TEXTE}", ADMIN_ONLY),
+    ("bill.editor", "POST"): (f"{TEXTE}", ADMIN_ONLY),
+    ("bill.add_division", "POST"): (f"{TEXTE}/divisions", ADMIN_ONLY),
+    ("bill.rename_division", "POST"): (f"{TEXTE}/divisions/999999", ADMIN_ONLY),
+    ("bill.move_division", "POST"): (f"{TEXTE}/divisions/999999/deplacer", ADMIN_ONLY),
+    ("bill.delete_division", "POST"): (f"{TEXTE}/divisions/999999/supprimer", ADMIN_ONLY),
+    ("bill.add_article", "POST"): (f"{TEXTE}/articles", ADMIN_ONLY),
+    ("bill.edit_article", "GET"): (f"{TEXTE}/articles/999999", ADMIN_ONLY),
+    ("bill.edit_article", "POST"): (f"{TEXTE}/articles/999999", ADMIN_ONLY),
+    ("bill.move_article", "POST"): (f"{TEXTE}/articles/999999/deplacer", ADMIN_ONLY),
+    ("bill.delete_article", "POST"): (f"{TEXTE}/articles/999999/supprimer", ADMIN_ONLY),
+    ("bill.article_revisions", "GET"): (f"{TEXTE}/articles/999999/revisions", ADMIN_ONLY),
 }
 
 

@@ -183,7 +183,7 @@ def wait_for(browser: WebDriver, condition: Callable[[WebDriver], object]) -> ob
     return WebDriverWait(browser, WAIT_SECONDS).until(condition)
 
 
-def _is_gone(element: WebElement) -> Callable[[WebDriver], bool]:
+def is_gone(element: WebElement) -> Callable[[WebDriver], bool]:
     """Whether a page element has left the document (the next page replaced it)."""
 
     def check(_browser: WebDriver) -> bool:
@@ -205,7 +205,7 @@ def click_and_wait(browser: WebDriver, element: WebElement) -> None:
     """Click a link or a submit button, and wait until the next page replaces this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    wait_for(browser, _is_gone(page))
+    wait_for(browser, is_gone(page))
     # The old page is gone; wait for the new one to be whole before the test looks into it.
     wait_for(
         browser, lambda driver: driver.execute_script("return document.readyState") == "complete"

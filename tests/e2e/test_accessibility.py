@@ -32,6 +32,11 @@ PUBLIC_PAGES = [
     "/mot-de-passe-oublie",
     "/accessibilite",
     "/confidentialite",
+    f"/consultations/{HISTORICAL_SLUG}/texte",
+    f"/consultations/{HISTORICAL_SLUG}/texte/versions",
+    f"/consultations/{HISTORICAL_SLUG}/texte/versions/2",
+    f"/consultations/{HISTORICAL_SLUG}/texte/versions/1/diff/2",
+    f"/consultations/{OPEN_SLUG}/texte",  # no bill yet
 ]
 
 ADMIN_PAGES = [

@@ -11,7 +11,7 @@ def test_members_find_their_proposal_pages_from_the_dashboard(
     factories.make_consultation(slug="c")
     db.session.commit()
     admin = admin_client.get("/gestion/").get_data(as_text=True)
-    for path in ("moderation", "propositions/import", "themes"):
+    for path in ("moderation", "propositions/import", "themes", "synthese", "texte"):
         assert f"/gestion/consultations/c/{path}" in admin
     assert '/gestion/consultations/c/propositions"' not in admin
     for client in (contributor_client, editor_client):

@@ -42,8 +42,7 @@ from consultation.extensions import db
 
 def _drop_refused_transaction() -> None:
     """Roll back a request whose save lost a race: its flush failed, so the session cannot
-    go on, and the request answers 409 (which rolls back anyway). Not a savepoint: on SQLite
-    (pysqlite opens no transaction before a SAVEPOINT) releasing one commits everything."""
+    go on, and the request answers 409 (which rolls back anyway)."""
     db.session.rollback()
 
 

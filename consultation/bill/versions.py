@@ -200,7 +200,6 @@ def create_version(
     )
     db.session.add(version)
     try:
-        # No savepoint: on SQLite a SAVEPOINT opened before any write commits when released.
         db.session.flush()
     except IntegrityError:
         # Two people froze at the same moment and the other took this number; the session

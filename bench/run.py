@@ -60,6 +60,7 @@ class Operation:
     name: str
     flask_args: tuple[str, ...]
     budget_s: float
+    requires: Path | None = None  # an input outside the repository; skipped when absent
 
 
 # Pages of the demo (slugs from `demo load`). Later issues append theirs.
@@ -99,6 +100,9 @@ PAGES: list[Page] = [
 
 HISTORICAL = "utiles-ensemble-2"
 BILL_BENCH = "bill: freeze 300 articles, render a diff"
+JURY_BENCH = "jury distribution: LEXIMIN, n = 2000, k = 200"
+# The shared instance of Flanigan et al. (Nature 2021), read in place next to the checkout.
+SORTITION_LARGE = ROOT.parent / "shared" / "data" / "sortition" / "example_large_200"
 
 # Exports, the jury draw, the tally, the log verification (DESIGN.md section 9), e.g.
 # Operation("jury draw", ("jury", "draw", "utiles-ensemble-2"), budget_s=10.0),
@@ -113,9 +117,30 @@ OPERATIONS: list[Operation] = [
     # and rendering the diff page between its two versions (target < 500 ms); the command
     # prints both and saves nothing. The budget covers the whole command, start-up included.
     Operation(BILL_BENCH, ("bill", "bench", HISTORICAL), budget_s=10.0),
+    # The jury's selection probabilities (issue "The citizen jury"): LEXIMIN on the pool of
+    # 2,000 for a panel of 200; the command prints the minimum, maximum, k/n and its own time.
+    Operation(
+        JURY_BENCH,
+        (
+            "jury",
+            "distribution",
+            "--categories",
+            str(SORTITION_LARGE / "categories.csv"),
+            "--respondents",
+            str(SORTITION_LARGE / "respondents.csv"),
+            "--size",
+            "200",
+            "--algorithm",
+            "leximin",
+            "--out",
+            "{work}/jury-probabilities.csv",
+        ),
+        budget_s=30.0,
+        requires=SORTITION_LARGE,
+    ),
 ]
 IMPORT_ROWS = 20_000
-REPORTED_OUTPUTS = {BILL_BENCH}  # operations whose output the report quotes
+REPORTED_OUTPUTS = {BILL_BENCH, JURY_BENCH}  # operations whose output the report quotes
 # Organisations and a theme of the demo (consultation/demo/services.py), as the file names them.
 IMPORT_ORGANISATIONS = (
     "Habitat Pays de la Loire (fictif)",
@@ -220,6 +245,17 @@ def write_inputs(work: Path) -> None:
             f"produire;{organisation};15/01/2022"
         )
     (work / "propositions-20000.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+
+
+def runnable(operations: Sequence[Operation]) -> list[Operation]:
+    """The operations whose outside input is there; the others are skipped, with a message."""
+    kept = []
+    for operation in operations:
+        if operation.requires is not None and not operation.requires.exists():
+            print(f"   skipped {operation.name}: {operation.requires} is missing", flush=True)
+            continue
+        kept.append(operation)
+    return kept
 
 
 def run_operation(env: Mapping[str, str], operation: Operation, work: Path) -> OperationResult:
@@ -404,7 +440,7 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     ):
         bare, page_results = load_pages(args, pages, app_server, bare_server)
     write_inputs(work)
-    operations = [demo, *(run_operation(env, operation, work) for operation in OPERATIONS)]
+    operations = [demo, *(run_operation(env, op, work) for op in runnable(OPERATIONS))]
     grown = scale_growth(small, page_results)
     machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": warn_if_busy()}
     return report(args, database, machine, bare, page_results, operations, grown)

@@ -122,9 +122,11 @@ def _register_commands(app: Flask) -> None:
     from consultation.accounts.cli import users_cli
     from consultation.bill.cli import bill_cli
     from consultation.demo.cli import demo_cli
+    from consultation.jury.cli import jury_cli
     from consultation.proposals.cli import proposals_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(proposals_cli)
     app.cli.add_command(bill_cli)
+    app.cli.add_command(jury_cli)

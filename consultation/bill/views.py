@@ -10,7 +10,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -52,23 +51,11 @@ from consultation.core.markdown import render_markdown
 from consultation.core.models import utcnow
 from consultation.core.pagination import paginate
 from consultation.core.permissions import access, is_admin, public
+from consultation.core.views import acting_user, show_error
 from consultation.extensions import db
 from consultation.proposals.models import SOURCE_LABELS, Proposal
 
 bp = Blueprint("bill", __name__)
-
-
-def _user():
-    return current_user._get_current_object()
-
-
-def _show_error(form, error: DomainError) -> int:
-    """A domain error beside its field, or above the form; returns its status code."""
-    if error.field and error.field in form:
-        form[error.field].errors.append(str(error.message))
-    else:
-        form.form_errors.append(str(error.message))
-    return error.status_code
 
 
 # --- Public pages: the draft, its versions and their differences ---------------------------
@@ -112,7 +99,7 @@ def _versions_page(consultation, form: FreezeForm | None = None, status: int = 2
     compare.a.choices, compare.b.choices = choices, list(choices)
     if len(listed) >= 2 and not request.args:
         compare.a.data, compare.b.data = listed[1].number, listed[0].number
-    user = _user()
+    user = acting_user()
     may_freeze = (
         bill is not None
         and user.is_authenticated
@@ -197,10 +184,12 @@ def freeze(slug: str):
     try:
         if bill is None:
             raise InvalidTransition(_l("There is no bill to freeze yet."))
-        frozen = bill_versions.freeze_bill_version(bill, form.note.data or "", _user(), utcnow())
+        frozen = bill_versions.freeze_bill_version(
+            bill, form.note.data or "", acting_user(), utcnow()
+        )
     except DomainError as error:
         db.session.rollback()
-        return _versions_page(consultation, form, _show_error(form, error))
+        return _versions_page(consultation, form, show_error(form, error))
     flash(
         _(
             "Version %(n)d is frozen (%(count)d articles).",
@@ -335,18 +324,18 @@ def create_article_from_proposals(slug: str):
         return _synthesis_page(consultation, 400, create=form, selected=_selection(form))
     try:
         bill_services.check_editable(consultation)
-        bill = bill_services.get_or_create_bill(consultation, _user())
+        bill = bill_services.get_or_create_bill(consultation, acting_user())
         article = synthesis.create_article_from_proposals(
             bill,
             synthesis.find_division(bill, form.division_id.data),
             form.proposal_ids.data or [],
-            _user(),
+            acting_user(),
             utcnow(),
             heading=form.heading.data or "",
         )
     except DomainError as error:
         db.session.rollback()  # nothing of a refused action is kept; the form keeps the choice
-        status = _show_error(form, error)
+        status = show_error(form, error)
         return _synthesis_page(consultation, status, create=form, selected=_selection(form))
     message = ngettext(
         "Article created from %(num)d proposal: its text gathers it, rewrite it.",
@@ -370,10 +359,12 @@ def attach_proposals(slug: str):
         article = synthesis.find_article(
             bill_services.find_bill(consultation), form.article_id.data
         )
-        done = synthesis.attach_proposals(article, form.proposal_ids.data or [], _user(), utcnow())
+        done = synthesis.attach_proposals(
+            article, form.proposal_ids.data or [], acting_user(), utcnow()
+        )
     except DomainError as error:
         db.session.rollback()
-        status = _show_error(form, error)
+        status = show_error(form, error)
         return _synthesis_page(consultation, status, attach=form, selected=_selection(form))
     message = ngettext(
         "%(num)d proposal attached to the article.",
@@ -403,11 +394,11 @@ def not_retained(slug: str, proposal_id: int):
     if not form.validate_on_submit():
         return _synthesis_page(consultation, 400, refused=(proposal_id, form))
     try:
-        bill_services.get_or_create_bill(consultation, _user())  # the synthesis has started
-        synthesis.mark_not_retained(proposal, form.reason.data or "", _user(), utcnow())
+        bill_services.get_or_create_bill(consultation, acting_user())  # the synthesis has started
+        synthesis.mark_not_retained(proposal, form.reason.data or "", acting_user(), utcnow())
     except DomainError as error:
         db.session.rollback()
-        status = _show_error(form, error)
+        status = show_error(form, error)
         return _synthesis_page(consultation, status, refused=(proposal_id, form))
     flash(_("Proposal no. %(id)d is marked as not retained.", id=proposal_id), "success")
     return redirect(_workspace_url(slug))
@@ -432,7 +423,7 @@ def detach_proposal(slug: str, proposal_id: int, article_id: int):
         abort(400)
     try:
         article = synthesis.find_article(bill_services.find_bill(consultation), article_id)
-        synthesis.detach_proposal(article, proposal_id, _user(), utcnow())
+        synthesis.detach_proposal(article, proposal_id, acting_user(), utcnow())
     except DomainError as error:
         return _row_action_refused(consultation, error)
     flash(_("Proposal no. %(id)d is no longer a source of the article.", id=proposal_id), "success")
@@ -451,7 +442,7 @@ def clear_disposition(slug: str, proposal_id: int):
         abort(400)
     try:
         proposal = synthesis.find_accepted_proposal(consultation, proposal_id)
-        synthesis.clear_disposition(proposal, _user(), utcnow())
+        synthesis.clear_disposition(proposal, acting_user(), utcnow())
     except DomainError as error:
         return _row_action_refused(consultation, error)
     flash(_("Proposal no. %(id)d has no disposition any more.", id=proposal_id), "success")
@@ -655,11 +646,13 @@ def editor(slug: str):
     try:
         bill = bill_services.find_bill(consultation)
         if bill is None:
-            bill = bill_services.get_or_create_bill(consultation, _user())
+            bill = bill_services.get_or_create_bill(consultation, acting_user())
             expected = bill.version_id  # nobody could have saved a bill that did not exist
         else:
             expected = _optional_int(form.version_id.data) or 0
-        editing.update_bill(bill, expected, form.title.data, form.preamble.data or "", _user())
+        editing.update_bill(
+            bill, expected, form.title.data, form.preamble.data or "", acting_user()
+        )
     except editing.BillConflict as error:
         db.session.rollback()
         form.form_errors.append(str(error.message))
@@ -669,7 +662,7 @@ def editor(slug: str):
         return _editor_page(consultation, status=409, bill_form=form, bill_conflict=current)
     except DomainError as error:
         db.session.rollback()
-        status = _show_error(form, error)
+        status = show_error(form, error)
         return _editor_page(consultation, status=status, bill_form=form)
     flash(_("Title and exposé des motifs saved."), "success")
     return _to_editor(slug)
@@ -686,18 +679,18 @@ def add_division(slug: str):
     if not form.validate_on_submit():
         return _editor_page(consultation, status=400, division_form=form)
     try:
-        bill = bill_services.get_or_create_bill(consultation, _user())
+        bill = bill_services.get_or_create_bill(consultation, acting_user())
         parent = None
         if form.parent_id.data is not None:
             parent = db.session.get(Division, form.parent_id.data)
             if parent is None:
                 raise DomainError(_l("Choose a division of this bill."), field="parent_id")
         division = editing.add_division(
-            bill, DivisionKind(form.kind.data), form.heading.data, parent, _user()
+            bill, DivisionKind(form.kind.data), form.heading.data, parent, acting_user()
         )
     except DomainError as error:
         db.session.rollback()
-        status = _show_error(form, error)
+        status = show_error(form, error)
         return _editor_page(consultation, status=status, division_form=form)
     flash(_("Division added."), "success")
     return _to_editor(slug, f"division-{division.id}")
@@ -716,7 +709,7 @@ def rename_division(slug: str, division_id: int):
         row_error = RowError("division", division.id, message, form.heading.data or "")
         return _editor_page(consultation, status=400, row_error=row_error)
     try:
-        editing.rename_division(division, form.heading.data, _user())
+        editing.rename_division(division, form.heading.data, acting_user())
     except DomainError as error:
         db.session.rollback()
         row_error = RowError("division", division_id, str(error.message), form.heading.data)
@@ -737,7 +730,7 @@ def move_division(slug: str, division_id: int):
     form = MoveForm()
     if not form.validate_on_submit() or form.direction.data not in ("up", "down"):
         abort(400)
-    editing.move_division(division, -1 if form.direction.data == "up" else 1, _user())
+    editing.move_division(division, -1 if form.direction.data == "up" else 1, acting_user())
     return _to_editor(slug, f"division-{division_id}")
 
 
@@ -753,7 +746,7 @@ def delete_division(slug: str, division_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        editing.delete_division(division, _user())
+        editing.delete_division(division, acting_user())
     except DomainError as error:
         db.session.rollback()
         row_error = RowError("division", division_id, str(error.message))
@@ -773,7 +766,7 @@ def add_article(slug: str):
     if not form.validate_on_submit():
         return _editor_page(consultation, status=400, article_form=form)
     try:
-        bill = bill_services.get_or_create_bill(consultation, _user())
+        bill = bill_services.get_or_create_bill(consultation, acting_user())
         division = None
         if form.division_id.data is not None:
             division = db.session.get(Division, form.division_id.data)
@@ -782,11 +775,11 @@ def add_article(slug: str):
         elif bill.divisions:
             raise DomainError(_l("Choose the division of the article."), field="division_id")
         article = editing.add_article(
-            bill, division, form.heading.data or "", form.body.data or "", _user(), utcnow()
+            bill, division, form.heading.data or "", form.body.data or "", acting_user(), utcnow()
         )
     except DomainError as error:
         db.session.rollback()
-        status = _show_error(form, error)
+        status = show_error(form, error)
         return _editor_page(consultation, status=status, article_form=form)
     flash(_("Article added."), "success")
     return _to_editor(slug, f"article-{article.id}")
@@ -848,7 +841,7 @@ def edit_article(slug: str, article_id: int):
             _optional_int(form.version_id.data) or 0,
             heading,
             body,
-            _user(),
+            acting_user(),
             utcnow(),
         )
     except editing.ArticleConflict as conflict:
@@ -872,7 +865,7 @@ def edit_article(slug: str, article_id: int):
     except DomainError as error:
         db.session.rollback()
         article = _bill_article(bill, article_id)
-        status = _show_error(form, error)
+        status = show_error(form, error)
         return _article_page(consultation, bill, article, form, status)
     flash(_("Article saved."), "success")
     return redirect(url_for("bill.edit_article", slug=slug, article_id=article_id))
@@ -892,12 +885,12 @@ def move_article(slug: str, article_id: int):
         abort(400)
     try:
         if form.direction.data in ("up", "down"):
-            editing.move_article(article, -1 if form.direction.data == "up" else 1, _user())
+            editing.move_article(article, -1 if form.direction.data == "up" else 1, acting_user())
         elif form.division_id.data is not None:
             target = db.session.get(Division, form.division_id.data)
             if target is None:
                 raise DomainError(_l("Choose a division of this bill."), field="division_id")
-            editing.move_article_to(article, target, _user())
+            editing.move_article_to(article, target, acting_user())
         else:
             raise DomainError(_l("Choose where to move the article."), field="division_id")
     except DomainError as error:
@@ -919,7 +912,7 @@ def delete_article(slug: str, article_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        editing.delete_article(article, _user())
+        editing.delete_article(article, acting_user())
     except DomainError as error:
         db.session.rollback()
         row_error = RowError("article", article_id, str(error.message))

@@ -10,7 +10,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +21,7 @@ from consultation.core.errors import DomainError
 from consultation.core.models import utcnow
 from consultation.core.pagination import paginate
 from consultation.core.permissions import access, is_staff_or_editor, public
+from consultation.core.views import acting_user, show_error
 from consultation.debates import services
 from consultation.debates.calendar import build_calendar, debate_calendar
 from consultation.debates.forms import CancelDebateForm, DebateForm, MinutesForm, RegistrationForm
@@ -41,19 +41,6 @@ bp = Blueprint("debates", __name__)
 PER_PAGE = 20
 MANAGE_PER_PAGE = 50
 REGISTRATION_LIMIT = "10 per minute"
-
-
-def _user():
-    return current_user._get_current_object()
-
-
-def _show_error(form, error: DomainError) -> int:
-    """A domain error beside its field, or above the form; returns its status code."""
-    if error.field and error.field in form:
-        form[error.field].errors.append(str(error.message))
-    else:
-        form.form_errors.append(str(error.message))
-    return error.status_code
 
 
 def _regions() -> list[Region]:
@@ -194,7 +181,7 @@ def region_map(slug: str):
 def detail(slug: str, debate_id: int):
     """A debate: practical details, registration while open, and its minutes once held."""
     consultation = load_consultation(slug)
-    debate = services.find_debate(consultation, debate_id, _user())
+    debate = services.find_debate(consultation, debate_id, acting_user())
     return _detail_page(debate, RegistrationForm())
 
 
@@ -209,7 +196,7 @@ def _detail_page(debate: Debate, form: RegistrationForm, status: int = 200):
         counts=counts,
         remaining=services.remaining_places(debate, counts),
         is_open=debate.is_open_for_registration(utcnow()),
-        may_manage=services.may_manage(_user(), debate),
+        may_manage=services.may_manage(acting_user(), debate),
         # After the debate, what came out of it (one query, however many proposals).
         proposals=(
             proposal_services.debate_proposals(debate) if debate.status is DebateStatus.HELD else []
@@ -223,7 +210,7 @@ def _detail_page(debate: Debate, form: RegistrationForm, status: int = 200):
 def register(slug: str, debate_id: int):
     """Register for a debate (or join its waiting list)."""
     consultation = load_consultation(slug)
-    debate = services.find_debate(consultation, debate_id, _user())
+    debate = services.find_debate(consultation, debate_id, acting_user())
     form = RegistrationForm()
     if not form.validate_on_submit():
         return _detail_page(debate, form, 400)
@@ -232,7 +219,7 @@ def register(slug: str, debate_id: int):
             debate, form.name.data, form.email.data, form.organisation_name.data or "", utcnow()
         )
     except DomainError as error:
-        status = _show_error(form, error)
+        status = show_error(form, error)
         db.session.rollback()
         return _detail_page(debate, form, status)
     if registration.status == "confirmed":
@@ -261,7 +248,7 @@ def register(slug: str, debate_id: int):
 def debate_ics(slug: str, debate_id: int):
     """One debate as an .ics file ("add to my calendar")."""
     consultation = load_consultation(slug)
-    debate = services.find_debate(consultation, debate_id, _user())
+    debate = services.find_debate(consultation, debate_id, acting_user())
     if debate.status is DebateStatus.DRAFT:
         abort(404)  # a calendar must not learn of a draft, even its editor's
     return _ics_response(debate_calendar(debate), f"debat-{debate.id}.ics")
@@ -304,7 +291,7 @@ def cancel_registration(token: str):
 
 def _managed(slug: str, debate_id: int) -> Debate:
     consultation = load_consultation(slug)
-    return services.find_managed_debate(consultation, debate_id, _user())
+    return services.find_managed_debate(consultation, debate_id, acting_user())
 
 
 def _debate_form(obj: Debate | None = None) -> DebateForm:
@@ -334,7 +321,7 @@ def manage(slug: str):
     """The debates the user manages: their region's, or all for staff."""
     consultation = load_consultation(slug)
     page = paginate(
-        services.managed_debates_query(consultation, _user()),
+        services.managed_debates_query(consultation, acting_user()),
         request.args.get("page"),
         per_page=MANAGE_PER_PAGE,
     )
@@ -353,9 +340,9 @@ def create(slug: str):
     status = 200
     if form.validate_on_submit():
         try:
-            debate, warnings = services.create_debate(consultation, form.to_input(), _user())
+            debate, warnings = services.create_debate(consultation, form.to_input(), acting_user())
         except DomainError as error:
-            status = _show_error(form, error)
+            status = show_error(form, error)
         else:
             flash(_("Debate saved as a draft. Publish it when it is ready."), "success")
             _flash_warnings(warnings)
@@ -376,10 +363,10 @@ def edit(slug: str, debate_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            warnings = services.update_debate(debate, form.to_input(), _user())
+            warnings = services.update_debate(debate, form.to_input(), acting_user())
         except DomainError as error:
             db.session.rollback()
-            status = _show_error(form, error)
+            status = show_error(form, error)
             debate = _managed(slug, debate_id)
         else:
             flash(_("Debate saved."), "success")
@@ -409,7 +396,7 @@ def publish(slug: str, debate_id: int):
     debate = _managed(slug, debate_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    warnings = services.publish_debate(debate, _user())
+    warnings = services.publish_debate(debate, acting_user())
     flash(_("Debate published."), "success")
     _flash_warnings(warnings)
     return redirect(url_for("debates.edit", slug=slug, debate_id=debate.id))
@@ -424,9 +411,9 @@ def cancel(slug: str, debate_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            told = services.cancel_debate(debate, form.reason.data, _user())
+            told = services.cancel_debate(debate, form.reason.data, acting_user())
         except DomainError as error:
-            status = _show_error(form, error)
+            status = show_error(form, error)
         else:
             flash(_("Debate cancelled; %(n)d registered people were told.", n=told), "success")
             return redirect(url_for("debates.edit", slug=slug, debate_id=debate.id))
@@ -457,10 +444,10 @@ def minutes(slug: str, debate_id: int):
                 form.minutes.data,
                 form.attendance.data,
                 services.search_organisations(form.organisations.data or []),
-                _user(),
+                acting_user(),
             )
         except DomainError as error:
-            status = _show_error(form, error)
+            status = show_error(form, error)
         else:
             flash(_("Minutes saved."), "success")
             return redirect(url_for("debates.edit", slug=slug, debate_id=debate.id))

@@ -16,7 +16,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
@@ -35,6 +34,7 @@ from consultation.core.markdown import render_markdown
 from consultation.core.models import utcnow
 from consultation.core.pagination import Page, paginate
 from consultation.core.permissions import access, has_role, is_admin, public
+from consultation.core.views import acting_user, show_error
 from consultation.debates.models import Debate
 from consultation.extensions import db, limiter
 from consultation.proposals import exports, importing, services
@@ -63,19 +63,6 @@ bp = Blueprint("proposals", __name__)
 
 PER_PAGE = 20
 MANAGE_PER_PAGE = 50
-
-
-def _user():
-    return current_user._get_current_object()
-
-
-def _show_error(form, error: DomainError) -> int:
-    """A domain error beside its field, or above the form; returns its status code."""
-    if error.field and error.field in form:
-        form[error.field].errors.append(str(error.message))
-    else:
-        form.form_errors.append(str(error.message))
-    return error.status_code
 
 
 # --- Public pages --------------------------------------------------------------------------
@@ -157,7 +144,7 @@ def detail(slug: str, proposal_id: int):
     """A proposal: its source, texts, state, co-signatures, where a merge took it, and what
     the bill did with it."""
     consultation = load_consultation(slug)
-    user = _user()
+    user = acting_user()
     proposal = services.find_proposal(consultation, proposal_id, user)
     signatures = services.cosignatures(proposal)
     signed_in = user.is_authenticated  # anonymous visitors get the cached page: ask nothing
@@ -190,7 +177,7 @@ def _bill_text_url(consultation: Consultation) -> str:
 def revisions(slug: str, proposal_id: int):
     """The successive texts of a proposal, each showing what changed."""
     consultation = load_consultation(slug)
-    proposal = services.find_proposal(consultation, proposal_id, _user())
+    proposal = services.find_proposal(consultation, proposal_id, acting_user())
     return render_template(
         "proposals/revisions.html",
         consultation=consultation,
@@ -204,10 +191,10 @@ def revisions(slug: str, proposal_id: int):
 def cosign(slug: str, proposal_id: int):
     """Co-sign a proposal on behalf of one's organisation (once)."""
     consultation = load_consultation(slug)
-    proposal = services.find_proposal(consultation, proposal_id, _user())
+    proposal = services.find_proposal(consultation, proposal_id, acting_user())
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.cosign_proposal(proposal, _user(), utcnow())
+    services.cosign_proposal(proposal, acting_user(), utcnow())
     flash(_("Your organisation co-signed this proposal."), "success")
     return redirect(url_for("proposals.detail", slug=slug, proposal_id=proposal.id))
 
@@ -219,10 +206,10 @@ def cosign(slug: str, proposal_id: int):
 def withdraw_cosignature(slug: str, proposal_id: int):
     """Take back one's organisation's co-signature."""
     consultation = load_consultation(slug)
-    proposal = services.find_proposal(consultation, proposal_id, _user())
+    proposal = services.find_proposal(consultation, proposal_id, acting_user())
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.withdraw_cosignature(proposal, _user(), utcnow())
+    services.withdraw_cosignature(proposal, acting_user(), utcnow())
     flash(_("Your organisation's co-signature is withdrawn."), "success")
     return redirect(url_for("proposals.detail", slug=slug, proposal_id=proposal.id))
 
@@ -263,7 +250,7 @@ def _proposal_form(
 ) -> ProposalForm:
     """The proposal form with the consultation's themes and the debates the user may choose;
     filled from the proposal (or the `debat` query parameter) on a GET, or when asked."""
-    user = _user()
+    user = acting_user()
     form = ProposalForm(formdata=None) if fill else ProposalForm()
     form.theme_id.choices = [SelectChoice("", "—")] + [
         SelectChoice(theme.id, theme.name) for theme in services.consultation_themes(consultation)
@@ -362,14 +349,14 @@ def _save_form(consultation: Consultation, form: ProposalForm, proposal: Proposa
             consultation,
             proposal,
             form.to_input(),
-            _user(),
+            acting_user(),
             utcnow(),
             submit=form.chosen_action == "submit",
         )
     except DomainError as error:
         # Nothing is kept of a refused save (the request rolls back); the form keeps the text.
         db.session.rollback()
-        return _form_page(consultation, form, proposal, _show_error(form, error))
+        return _form_page(consultation, form, proposal, show_error(form, error))
     flash(_saved_message(saved, was_submitted), "success")
     return redirect(url_for("proposals.edit", slug=consultation.slug, proposal_id=saved.id))
 
@@ -379,7 +366,7 @@ def _save_form(consultation: Consultation, form: ProposalForm, proposal: Proposa
 def mine(slug: str):
     """The proposals of the user's organisation in a consultation, drafts included."""
     consultation = load_consultation(slug)
-    user = _user()
+    user = acting_user()
     page = paginate(
         services.organisation_proposals_list_query(consultation, user),
         request.args.get("page"),
@@ -413,7 +400,7 @@ def edit(slug: str, proposal_id: int):
     """Change a draft, or a submitted proposal until the deadline (each change is a revision);
     a moderated proposal is shown read-only."""
     consultation = load_consultation(slug)
-    proposal = services.find_editable_proposal(consultation, proposal_id, _user())
+    proposal = services.find_editable_proposal(consultation, proposal_id, acting_user())
     form = _proposal_form(consultation, proposal)
     if not proposal.is_editable:
         if request.method == "POST":
@@ -428,15 +415,15 @@ def edit(slug: str, proposal_id: int):
 def submit(slug: str, proposal_id: int):
     """Submit a draft as it was saved: it becomes public under the organisation's name."""
     consultation = load_consultation(slug)
-    proposal = services.find_editable_proposal(consultation, proposal_id, _user())
+    proposal = services.find_editable_proposal(consultation, proposal_id, acting_user())
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.submit_proposal(proposal, _user(), utcnow())
+        services.submit_proposal(proposal, acting_user(), utcnow())
     except DomainError as error:
         db.session.rollback()
         form = _proposal_form(consultation, proposal, fill=True)
-        return _form_page(consultation, form, proposal, _show_error(form, error))
+        return _form_page(consultation, form, proposal, show_error(form, error))
     flash(_saved_message(proposal, was_submitted=False), "success")
     return redirect(url_for("proposals.edit", slug=slug, proposal_id=proposal.id))
 
@@ -526,12 +513,14 @@ def _apply_moderation(proposal: Proposal, action: str, form: FlaskForm) -> str:
     """Call the service of the chosen action; returns the message to flash."""
     now = utcnow()
     if action == "accept":
-        services.accept_proposal(proposal, _user(), now)
+        services.accept_proposal(proposal, acting_user(), now)
         return _("Proposal no. %(id)d accepted.", id=proposal.id)
     if action == "reject":
-        services.reject_proposal(proposal, form.reason.data or "", _user(), now)
+        services.reject_proposal(proposal, form.reason.data or "", acting_user(), now)
         return _("Proposal no. %(id)d rejected.", id=proposal.id)
-    target = services.merge_proposal(proposal, form.target.data, form.note.data or "", _user(), now)
+    target = services.merge_proposal(
+        proposal, form.target.data, form.note.data or "", acting_user(), now
+    )
     return _("Proposal no. %(id)d merged into no. %(target)d.", id=proposal.id, target=target.id)
 
 
@@ -543,7 +532,7 @@ def _apply_moderation(proposal: Proposal, action: str, form: FlaskForm) -> str:
 def moderate(slug: str, proposal_id: int):
     """Accept, reject with a reason, or merge a proposal into a similar one."""
     consultation = load_consultation(slug)
-    proposal = services.find_proposal(consultation, proposal_id, _user())
+    proposal = services.find_proposal(consultation, proposal_id, acting_user())
     forms = _moderation_forms()
     status = 200
     if request.method == "POST":
@@ -556,8 +545,8 @@ def moderate(slug: str, proposal_id: int):
                 message = _apply_moderation(proposal, action, form)
             except DomainError as error:
                 db.session.rollback()  # the page below reads the proposal as it was
-                status = _show_error(form, error)
-                proposal = services.find_proposal(consultation, proposal_id, _user())
+                status = show_error(form, error)
+                proposal = services.find_proposal(consultation, proposal_id, acting_user())
             else:
                 flash(message, "success")
                 return redirect(url_for("proposals.queue", slug=slug))
@@ -589,10 +578,10 @@ def import_upload(slug: str):
         upload = form.file.data
         try:
             batch = importing.upload_import(
-                consultation, upload.filename or "", upload.read(), _user()
+                consultation, upload.filename or "", upload.read(), acting_user()
             )
         except DomainError as error:
-            status = _show_error(form, error)
+            status = show_error(form, error)
         else:
             return redirect(url_for("proposals.import_preview", slug=slug, import_id=batch.id))
     elif request.method == "POST":
@@ -673,7 +662,7 @@ def import_confirm(slug: str, import_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        count = importing.confirm_import(batch, _user(), utcnow())
+        count = importing.confirm_import(batch, acting_user(), utcnow())
     except DomainError as error:
         db.session.rollback()
         batch = importing.find_import(consultation, import_id)

@@ -214,8 +214,13 @@ def withdraw_cosignature(slug: str, proposal_id: int):
     return redirect(url_for("proposals.detail", slug=slug, proposal_id=proposal.id))
 
 
+# Exports are streamed whole, never cached (20,000 rows take about a second): bounded per address.
+EXPORT_RATE = "20 per minute"
+
+
 @bp.route("/consultations/<slug>/propositions.csv")
 @access(public)
+@limiter.limit(EXPORT_RATE)
 def export_csv(slug: str):
     """The public proposals matching the list's search and filters, as CSV (streamed)."""
     consultation = load_consultation(slug)
@@ -224,6 +229,7 @@ def export_csv(slug: str):
 
 @bp.route("/consultations/<slug>/propositions.json")
 @access(public)
+@limiter.limit(EXPORT_RATE)
 def export_json(slug: str):
     """The public proposals matching the list's search and filters, as JSON (streamed)."""
     consultation = load_consultation(slug)

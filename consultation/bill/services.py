@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from consultation.accounts.models import User
 from consultation.bill.models import (
@@ -76,9 +76,10 @@ class Coverage:
         return self.decided >= self.accepted
 
 
-def accepted_proposals_query(consultation: Consultation) -> Select:
-    """The consultation's accepted proposals: those the synthesis must dispose of."""
-    return select(Proposal).where(
+def accepted_in(consultation: Consultation) -> ColumnElement[bool]:
+    """The condition on Proposal of the consultation's accepted proposals: those the synthesis
+    must dispose of."""
+    return and_(
         Proposal.consultation_id == consultation.id,
         Proposal.status == ProposalStatus.ACCEPTED,
     )
@@ -90,10 +91,7 @@ def coverage(consultation: Consultation) -> Coverage:
         select(func.count(Proposal.id), func.count(ProposalDisposition.id))
         .select_from(Proposal)
         .outerjoin(ProposalDisposition, ProposalDisposition.proposal_id == Proposal.id)
-        .where(
-            Proposal.consultation_id == consultation.id,
-            Proposal.status == ProposalStatus.ACCEPTED,
-        )
+        .where(accepted_in(consultation))
     ).one()
     return Coverage(accepted=accepted, decided=decided)
 

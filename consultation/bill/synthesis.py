@@ -459,10 +459,7 @@ def workspace_query(consultation: Consultation, filters: WorkspaceFilters) -> Se
         select(Proposal, ProposalDisposition)
         .outerjoin(ProposalDisposition, ProposalDisposition.proposal_id == Proposal.id)
         .outerjoin(Theme, Theme.id == Proposal.theme_id)
-        .where(
-            Proposal.consultation_id == consultation.id,
-            Proposal.status == ProposalStatus.ACCEPTED,
-        )
+        .where(services.accepted_in(consultation))
         .order_by(Theme.position, Theme.name, Proposal.id)
     )
     if filters.theme is not None:
@@ -635,11 +632,7 @@ def similar_groups(consultation: Consultation, limit: int = MAX_GROUPS) -> list[
         select(Proposal.id, Proposal.title, Proposal.theme_id, Theme.name)
         .outerjoin(Theme, Theme.id == Proposal.theme_id)
         .outerjoin(ProposalDisposition, ProposalDisposition.proposal_id == Proposal.id)
-        .where(
-            Proposal.consultation_id == consultation.id,
-            Proposal.status == ProposalStatus.ACCEPTED,
-            ProposalDisposition.id.is_(None),
-        )
+        .where(services.accepted_in(consultation), ProposalDisposition.id.is_(None))
         .order_by(Proposal.id)
     ).all()
     by_theme: dict[int | None, dict[int, str]] = defaultdict(dict)

@@ -517,6 +517,23 @@ def _bill_article(bill: Bill, article_id: int) -> Article:
     return article
 
 
+def _division_to_change(slug: str, division_id: int) -> tuple[Consultation, Division]:
+    """A division an action changes: 404 when it is not there, then 409 outside the synthesis
+    (before the form is even read, so that no answer suggests the action could succeed)."""
+    consultation, bill = _editor_bill(slug)
+    division = _bill_division(bill, division_id)
+    bill_services.check_editable(consultation)
+    return consultation, division
+
+
+def _article_to_change(slug: str, article_id: int) -> tuple[Consultation, Article]:
+    """An article an action moves or deletes, checked as `_division_to_change` does."""
+    consultation, bill = _editor_bill(slug)
+    article = _bill_article(bill, article_id)
+    bill_services.check_editable(consultation)
+    return consultation, article
+
+
 def _division_choice(node: DivisionNode) -> SelectChoice:
     return SelectChoice(node.id, f"{node.label} — {node.division.heading}")
 
@@ -700,9 +717,7 @@ def add_division(slug: str):
 @access(is_admin)
 def rename_division(slug: str, division_id: int):
     """Change a division's heading."""
-    consultation, bill = _editor_bill(slug)
-    division = _bill_division(bill, division_id)
-    bill_services.check_editable(consultation)
+    consultation, division = _division_to_change(slug, division_id)
     form = RenameDivisionForm()
     if not form.validate_on_submit():
         message = " ".join(str(error) for error in form.heading.errors) or _("Give a heading.")
@@ -724,9 +739,7 @@ def rename_division(slug: str, division_id: int):
 @access(is_admin)
 def move_division(slug: str, division_id: int):
     """Move a division up or down among its siblings (its articles renumber)."""
-    consultation, bill = _editor_bill(slug)
-    division = _bill_division(bill, division_id)
-    bill_services.check_editable(consultation)
+    _consultation, division = _division_to_change(slug, division_id)
     form = MoveForm()
     if not form.validate_on_submit() or form.direction.data not in ("up", "down"):
         abort(400)
@@ -740,9 +753,7 @@ def move_division(slug: str, division_id: int):
 @access(is_admin)
 def delete_division(slug: str, division_id: int):
     """Delete an empty division."""
-    consultation, bill = _editor_bill(slug)
-    division = _bill_division(bill, division_id)
-    bill_services.check_editable(consultation)
+    consultation, division = _division_to_change(slug, division_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -877,9 +888,7 @@ def edit_article(slug: str, article_id: int):
 @access(is_admin)
 def move_article(slug: str, article_id: int):
     """Move an article up or down within its division, or to the end of another division."""
-    consultation, bill = _editor_bill(slug)
-    article = _bill_article(bill, article_id)
-    bill_services.check_editable(consultation)
+    consultation, article = _article_to_change(slug, article_id)
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -906,9 +915,7 @@ def move_article(slug: str, article_id: int):
 @access(is_admin)
 def delete_article(slug: str, article_id: int):
     """Delete an article with its sources (their proposals become undecided again)."""
-    consultation, bill = _editor_bill(slug)
-    article = _bill_article(bill, article_id)
-    bill_services.check_editable(consultation)
+    consultation, article = _article_to_change(slug, article_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -29,12 +29,13 @@ from consultation.bill.models import (
     DivisionKind,
     ProposalDisposition,
 )
+from consultation.bill.services import accepted_in
 from consultation.bill.versions import create_version
 from consultation.consultations.models import Consultation, Theme
 from consultation.core.i18n import PARIS
 from consultation.extensions import db
 from consultation.proposals.importing import insert_many
-from consultation.proposals.models import Proposal, ProposalStatus
+from consultation.proposals.models import Proposal
 
 HISTORICAL_SLUG = "utiles-ensemble-2"
 SMALL_BILL = 20  # articles at --scale 1
@@ -252,10 +253,7 @@ def load_bill(scale: int, count: Callable[[str, int], None]) -> None:
     accepted: dict[int, list[int]] = {}
     for proposal_id, theme_id in db.session.execute(
         select(Proposal.id, Proposal.theme_id)
-        .where(
-            Proposal.consultation_id == consultation.id,
-            Proposal.status == ProposalStatus.ACCEPTED,
-        )
+        .where(accepted_in(consultation))
         .order_by(Proposal.id)
     ):
         accepted.setdefault(theme_id, []).append(proposal_id)

@@ -20,7 +20,7 @@ from consultation.bill import editing, synthesis
 from consultation.bill import forms as bill_forms
 from consultation.bill import services as bill_services
 from consultation.bill import versions as bill_versions
-from consultation.bill.figures import FIGURES, placeholder
+from consultation.bill.figures import FIGURES, placeholder, unknown_placeholders
 from consultation.bill.forms import (
     ArticleForm,
     BillForm,
@@ -643,6 +643,9 @@ def _editor_page(
         bill_conflict=bill_conflict,
         kind_labels=DIVISION_KIND_LABELS,
         figures={placeholder(name): label for name, label in FIGURES.items()},
+        unknown_figures=[
+            placeholder(name) for name in unknown_placeholders(bill.preamble if bill else "")
+        ],
     ), status
 
 

@@ -590,3 +590,13 @@ def test_the_add_division_form_proposes_the_kind_expected_there(db, bill, admin_
     assert re.search(rf'<option selected value="{titre.id}">', page)
     page = admin_client.get(EDITOR).text
     assert re.search(r'<option selected value="titre">', page)
+
+
+def test_the_editor_points_out_placeholders_that_are_not_figures(db, bill, admin_client):
+    bill.preamble = "Déjà [[debats_tenus]] débats et [[debat_tenus]] coquilles."
+    db.session.commit()
+    page = admin_client.get(EDITOR).text
+    assert "shown as typed: [[debat_tenus]]." in page
+    bill.preamble = "Seulement [[debats_tenus]] débats."
+    db.session.commit()
+    assert "shown as typed" not in admin_client.get(EDITOR).text

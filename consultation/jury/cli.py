@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,3 +128,34 @@ def _report(allocation: Allocation, out: Path) -> None:
         click.echo(f"panels in the lottery: {len(allocation.panels)}")
     click.echo(f"time: {allocation.seconds:.2f} s")
     click.echo(f"Wrote {allocation.n} rows to {out}.")
+
+
+@jury_cli.command("verify")
+@click.argument("log_file", type=click.Path(dir_okay=False, path_type=Path))
+def verify(log_file: Path) -> None:
+    """Recompute a published ballot log: its hash chain, its replacements and its tally."""
+    from consultation.jury.ballots import verify_log
+
+    try:
+        data = json.loads(log_file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {log_file}: {error.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{log_file} is not a valid JSON file: {error}") from None
+    result = verify_log(data)
+    if result.tally is not None and result.head is not None:
+        if result.ok:
+            click.echo(f"chain OK: {result.entries} entries, head {result.head}")
+        for row in result.tally["items"]:
+            verdict = "adopted" if row["adopted"] else "not adopted"
+            if not row["quorum_reached"]:
+                verdict += " (no quorum)"
+            click.echo(
+                f"{row['label']}: pour {row['pour']}, contre {row['contre']}, "
+                f"abstention {row['abstention']}: {verdict}"
+            )
+    if not result.ok:
+        click.echo(f"{len(result.problems)} problem(s) found:", err=True)
+        for problem in result.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)

@@ -1,22 +1,30 @@
-"""`flask --app consultation jury ...`: the citizen jury's selection probabilities."""
+"""`flask --app consultation jury ...`: selection probabilities, log verification, benchmarks."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import secrets
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import insert
 
 from consultation.core.errors import DomainError
+from consultation.core.models import utcnow
+from consultation.extensions import db
 from consultation.jury.allocation import Allocation, Progress
 from consultation.jury.legacy import DEFAULT_DRAWS, LegacyFailed, legacy
 from consultation.jury.leximin import Distribution, leximin
+from consultation.jury.models import Ballot, BallotLogEntry, Choice, VotingRound
 from consultation.jury.pool import Pool, read_pool
 
 jury_cli = AppGroup("jury", help="The citizen jury: selection probabilities and the draw.")
@@ -159,3 +167,122 @@ def verify(log_file: Path) -> None:
         for problem in result.problems:
             click.echo(f"  - {problem}", err=True)
         sys.exit(1)
+
+
+@jury_cli.command("bench")
+@click.option("--jurors", default=300, show_default=True, help="Jurors who vote on every item.")
+@click.option("--articles", default=300, show_default=True, help="Articles of the voted text.")
+def bench(jurors: int, articles: int) -> None:
+    """Time the tally and the log verification of a round where every juror voted on every
+    article and on the whole text; the round lives in a transaction that is rolled back."""
+    from consultation.jury.ballots import (
+        entry_hash,
+        export_log,
+        genesis_hash,
+        receipt_hash,
+        tally,
+        verify_log,
+    )
+
+    if jurors < 1 or articles < 1:
+        raise click.BadParameter("jurors and articles must be at least 1")
+    started = time.perf_counter()
+    voting_round, items = _bench_round(articles)
+    ballots, entries = [], []
+    head = genesis_hash(
+        voting_round.number,
+        voting_round.consultation.slug,
+        voting_round.bill_version.number,
+        voting_round.bill_version.checksum,
+    )
+    choices = list(Choice)
+    for voter in range(jurors):
+        key = hashlib.sha256(f"bench voter {voter}".encode()).hexdigest()
+        for item in items:
+            choice = choices[(voter + item) % 7 % 3]  # a mix, mostly pour
+            receipt = receipt_hash(f"{key}:{item}")
+            seq = len(entries) + 1
+            entry = {
+                "seq": seq,
+                "round": voting_round.number,
+                "article": item,
+                "choice": choice.value,
+                "receipt_hash": receipt,
+                "replaces": None,
+            }
+            previous, head = head, entry_hash(head, entry)
+            ballots.append(
+                {
+                    "round_id": voting_round.id,
+                    "voter_key": key,
+                    "item": item,
+                    "choice": choice,
+                    "receipt_hash": receipt,
+                    "casts": 1,
+                }
+            )
+            entries.append(
+                {
+                    "round_id": voting_round.id,
+                    "seq": seq,
+                    "item": item,
+                    "choice": choice,
+                    "receipt_hash": receipt,
+                    "replaces": None,
+                    "previous_hash": previous,
+                    "entry_hash": head,
+                }
+            )
+    db.session.execute(insert(Ballot), ballots)
+    db.session.execute(insert(BallotLogEntry), entries)
+    voting_round.log_length, voting_round.log_head = len(entries), head
+    db.session.flush()
+    click.echo(
+        f"setup: {len(ballots)} ballots and log entries written in "
+        f"{time.perf_counter() - started:.1f} s ({jurors} jurors × {len(items)} items)"
+    )
+    started = time.perf_counter()
+    results = tally(voting_round)
+    tally_s = time.perf_counter() - started
+    click.echo(f"tally: {tally_s * 1000:.0f} ms for {len(results['items'])} items (target < 1 s)")
+    voting_round.results = results
+    started = time.perf_counter()
+    published = export_log(voting_round)
+    export_s = time.perf_counter() - started
+    started = time.perf_counter()
+    verification = verify_log(published)
+    verify_s = time.perf_counter() - started
+    db.session.rollback()
+    if not verification.ok:
+        raise click.ClickException(f"the log does not verify: {verification.problems[:3]}")
+    click.echo(
+        f"log verification: {verify_s * 1000:.0f} ms for {verification.entries} entries, "
+        f"chain and tally recomputed (target < 1 s); reading the log: {export_s * 1000:.0f} ms"
+    )
+
+
+def _bench_round(articles: int) -> tuple[VotingRound, list[int]]:
+    """A throwaway consultation whose bill of `articles` articles is frozen and put to a vote."""
+    from consultation.bill.models import Article, Bill
+    from consultation.bill.versions import create_version
+    from consultation.consultations.models import Consultation, Phase
+    from consultation.jury.ballots import open_round, round_items
+
+    now = utcnow()
+    consultation = Consultation(
+        slug=f"bench-jury-{secrets.token_hex(4)}", title="Bench", phase=Phase.JURY
+    )
+    db.session.add(consultation)
+    db.session.flush()
+    bill = Bill(consultation_id=consultation.id, title="Bench", preamble="")
+    bill.articles = [
+        Article(position=index, body=f"Article de banc d'essai {index}.")
+        for index in range(articles)
+    ]
+    db.session.add(bill)
+    db.session.flush()
+    version = create_version(bill, "bench", None, now)
+    voting_round = open_round(
+        consultation, version, now - timedelta(hours=1), now + timedelta(hours=1), 50, 50, None, now
+    )
+    return voting_round, [item for item, _label in round_items(voting_round)]

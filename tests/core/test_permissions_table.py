@@ -24,11 +24,14 @@ MEMBERS = {**SIGNED_IN, "juror": DENIED}
 STAFF_OR_EDITOR = {**ADMIN_ONLY, "regional_editor": OK}
 # Proposals are written by the members of organisations: staff moderate, they do not write.
 WRITERS = {**MEMBERS, "admin": DENIED}
+# Jurors only, and only those of the consultation (`is_juror` per consultation).
+JURORS = {**dict.fromkeys(ROLES, DENIED), "anonymous": LOGIN}
 
 SLUG = "tableau"
 DEBATES = f"/gestion/consultations/{SLUG}/debats"
 SYNTHESE = f"/gestion/consultations/{SLUG}/synthese"
 TEXTE = f"/gestion/consultations/{SLUG}/texte"  # the bill editor
+JURY = f"/gestion/consultations/{SLUG}/jury/scrutins"
 TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("static", "GET"): ("/static/css/app.css", PUBLIC),
     ("api-docs.openapi_json", "GET"): ("/api/v1/openapi.json", PUBLIC),
@@ -216,6 +219,20 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("bill.move_article", "POST"): (f"{TEXTE}/articles/999999/deplacer", ADMIN_ONLY),
     ("bill.delete_article", "POST"): (f"{TEXTE}/articles/999999/supprimer", ADMIN_ONLY),
     ("bill.article_revisions", "GET"): (f"{TEXTE}/articles/999999/revisions", ADMIN_ONLY),
+    # jury: voting rounds (staff), the ballot (jurors), results and log (public)
+    ("jury.rounds", "GET"): (JURY, ADMIN_ONLY),
+    ("jury.rounds", "POST"): (JURY, ADMIN_ONLY),
+    ("jury.start_round", "POST"): (f"{JURY}/999999/ouvrir", ADMIN_ONLY),
+    ("jury.close_round", "POST"): (f"{JURY}/999999/fermer", ADMIN_ONLY),
+    # The table's juror sits on no jury of this consultation: the page refuses them too.
+    ("jury.vote", "GET"): (f"/consultations/{SLUG}/jury/vote", JURORS),
+    ("jury.vote", "POST"): (f"/consultations/{SLUG}/jury/vote", JURORS),
+    ("jury.receipts", "GET"): (f"/consultations/{SLUG}/jury/recus", JURORS),
+    ("jury.results", "GET"): (f"/consultations/{SLUG}/jury/scrutins/999999", PUBLIC),
+    ("jury.ballot_log", "GET"): (
+        f"/consultations/{SLUG}/jury/scrutins/999999/registre.json",
+        PUBLIC,
+    ),
 }
 
 

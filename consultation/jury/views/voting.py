@@ -1,11 +1,11 @@
-"""Jury pages: the staff's voting rounds, the jurors' ballot and receipts, and the public
+"""Voting pages: the staff's voting rounds, the jurors' ballot and receipts, and the public
 results and ballot log of each closed round."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -34,8 +34,7 @@ from consultation.jury.models import (
     RoundStatus,
     VotingRound,
 )
-
-bp = Blueprint("jury", __name__)
+from consultation.jury.views import bp
 
 
 def _rounds(consultation: Consultation) -> list[VotingRound]:

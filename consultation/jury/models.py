@@ -241,6 +241,29 @@ class Draw(Base):
     def is_drawn(self) -> bool:
         return self.status is DrawStatus.DONE
 
+    def start(self) -> None:
+        """The lottery begins: only a committed draw runs, and only once."""
+        if self.status is not DrawStatus.COMMITTED:
+            raise InvalidTransition(_l("Only a committed draw can be run."))
+        self.status = DrawStatus.RUNNING
+        self.error = ""
+
+    def finish(self, distribution: dict[str, Any], panel_index: int, now: datetime) -> None:
+        """The panel is drawn: the seed and the distribution become public."""
+        if self.status is not DrawStatus.RUNNING:
+            raise InvalidTransition(_l("Only a running draw can finish."))
+        self.distribution = distribution
+        self.panel_index = panel_index
+        self.drawn_at = now
+        self.status = DrawStatus.DONE
+
+    def fail(self, error: str) -> None:
+        """The lottery stopped on an error; the draw can be committed again from scratch."""
+        if self.status is DrawStatus.DONE:
+            raise InvalidTransition(_l("A finished draw cannot fail."))
+        self.status = DrawStatus.FAILED
+        self.error = error
+
     def __repr__(self) -> str:
         return f"<Draw {self.consultation_id}#{self.number} {self.status}>"
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from consultation.accounts.forms import NewPasswordMixin
 from consultation.jury.models import CHOICE_LABELS
 
 
@@ -57,4 +65,12 @@ class VoteForm(FlaskForm):
         _l("Your vote"),
         choices=[SelectChoice(choice.value, label) for choice, label in CHOICE_LABELS.items()],
         validators=[DataRequired(_l("Choose for, against or abstention."))],
+    )
+
+
+class JurorInvitationForm(NewPasswordMixin, FlaskForm):
+    """A drawn member creates their juror account from their invitation link."""
+
+    display_name = StringField(
+        _l("Your name as others will see it"), validators=[DataRequired(), Length(max=200)]
     )

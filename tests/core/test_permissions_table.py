@@ -233,6 +233,22 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         f"/consultations/{SLUG}/jury/scrutins/999999/registre.json",
         PUBLIC,
     ),
+    # jury: invitations (the drawn member holds the link, no account yet), jurors (staff)
+    ("jury.invitation", "GET"): (f"/consultations/{SLUG}/jury/invitation/unknown-token", PUBLIC),
+    ("jury.invitation", "POST"): (f"/consultations/{SLUG}/jury/invitation/unknown-token", PUBLIC),
+    ("jury.decline_invitation", "POST"): (
+        f"/consultations/{SLUG}/jury/invitation/unknown-token/refuser",
+        PUBLIC,
+    ),
+    ("jury.jurors", "GET"): (f"/gestion/consultations/{SLUG}/jury/jures", ADMIN_ONLY),
+    ("jury.invite_jurors", "POST"): (
+        f"/gestion/consultations/{SLUG}/jury/jures/inviter",
+        ADMIN_ONLY,
+    ),
+    ("jury.reinvite_juror", "POST"): (
+        f"/gestion/consultations/{SLUG}/jury/jures/999999/relancer",
+        ADMIN_ONLY,
+    ),
 }
 
 

@@ -219,6 +219,15 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("bill.move_article", "POST"): (f"{TEXTE}/articles/999999/deplacer", ADMIN_ONLY),
     ("bill.delete_article", "POST"): (f"{TEXTE}/articles/999999/supprimer", ADMIN_ONLY),
     ("bill.article_revisions", "GET"): (f"{TEXTE}/articles/999999/revisions", ADMIN_ONLY),
+    # jury: the pool (applications are public, the pool page, import and quotas are staff's)
+    ("jury.apply", "GET"): (f"/consultations/{SLUG}/jury/candidature", PUBLIC),
+    ("jury.apply", "POST"): (f"/consultations/{SLUG}/jury/candidature", PUBLIC),
+    ("jury.pool", "GET"): (f"/gestion/consultations/{SLUG}/jury/vivier", ADMIN_ONLY),
+    ("jury.import_pool", "POST"): (
+        f"/gestion/consultations/{SLUG}/jury/vivier/import",
+        ADMIN_ONLY,
+    ),
+    ("jury.quotas", "POST"): (f"/gestion/consultations/{SLUG}/jury/vivier/quotas", ADMIN_ONLY),
     # jury: voting rounds (staff), the ballot (jurors), results and log (public)
     ("jury.rounds", "GET"): (JURY, ADMIN_ONLY),
     ("jury.rounds", "POST"): (JURY, ADMIN_ONLY),

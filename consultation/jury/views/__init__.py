@@ -8,4 +8,5 @@ bp = Blueprint("jury", __name__)
 
 # The modules add their routes to `bp`; imported last, after it exists.
 from consultation.jury.views import jurors  # noqa: E402, F401  # isort: skip
+from consultation.jury.views import pool  # noqa: E402, F401  # isort: skip
 from consultation.jury.views import voting  # noqa: E402, F401

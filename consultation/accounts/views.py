@@ -176,6 +176,13 @@ def revoke_session(session_id: int):
 def accept_invitation(token: str):
     """Create an account from a one-time invitation link."""
     invitation = services.find_invitation(token)
+    if invitation.role is Role.JUROR:
+        # A drawn member's link belongs to the jury's page, which seats them as they join.
+        from consultation.jury.jurors import jury_invitation_page
+
+        page = jury_invitation_page(invitation, token)
+        if page is not None:
+            return redirect(page, 303)
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:

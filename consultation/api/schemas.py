@@ -271,3 +271,104 @@ class BillSchema(Schema):
         fields.Nested(BillVersionSchema), metadata={"description": "Oldest first"}
     )
     url = fields.String(metadata={"description": "The draft's public page"})
+
+
+# --- The jury --------------------------------------------------------------------------------
+
+
+class JuryFeatureSchema(Schema):
+    feature = fields.String(metadata={"description": "The feature as written in the pool files"})
+    label = fields.String()
+    min = fields.Integer(metadata={"description": "Jurors who must hold it"})
+    max = fields.Integer(metadata={"description": "Jurors who may hold it"})
+
+
+class JuryCategorySchema(Schema):
+    name = fields.String()
+    label = fields.String()
+    features = fields.List(fields.Nested(JuryFeatureSchema))
+
+
+class JuryTypeSchema(Schema):
+    features = fields.List(
+        fields.String(), metadata={"description": "One feature label per category, in order"}
+    )
+    size = fields.Integer(metadata={"description": "Volunteers of this type in the pool"})
+    probability = fields.Float(metadata={"description": "Each one's chance of being drawn"})
+
+
+class JuryPanelSchema(Schema):
+    counts = fields.List(fields.Integer(), metadata={"description": "Members drawn per type"})
+    probability = fields.Float()
+
+
+class JuryDrawSchema(Schema):
+    number = fields.Integer()
+    kind = fields.String(metadata={"enum": ["initial", "replacement"]})
+    algorithm = fields.String(metadata={"enum": ["leximin"]})
+    status = fields.String(metadata={"enum": ["committed", "running", "done"]})
+    panel_size = fields.Integer(metadata={"description": "Jurors to draw"})
+    pool_size = fields.Integer(metadata={"description": "Volunteers in the frozen pool"})
+    committed_at = fields.String(metadata=_DATE_TIME)
+    drawn_at = fields.String(allow_none=True, metadata=_DATE_TIME)
+    pool_checksum = fields.String(
+        metadata={"description": "SHA-256 of the canonical JSON of the frozen pool and quotas"}
+    )
+    seed_commitment = fields.String(metadata={"description": "SHA-256 of the secret seed"})
+    seed = fields.String(allow_none=True, metadata={"description": "Revealed once drawn"})
+    panel_index = fields.Integer(
+        allow_none=True, metadata={"description": "The panel the seed picked, from 0"}
+    )
+    minimum_probability = fields.Float(allow_none=True)
+    maximum_probability = fields.Float(allow_none=True)
+    types = fields.List(fields.Nested(JuryTypeSchema))
+    panels = fields.List(
+        fields.Nested(JuryPanelSchema), metadata={"description": "The LEXIMIN lottery"}
+    )
+    data_url = fields.String(
+        metadata={"description": "The draw's full public data, pool included, to replay it"}
+    )
+
+
+class JuryItemResultSchema(Schema):
+    item = fields.Integer(metadata={"description": "The article's id; 0 for the whole text"})
+    label = fields.String()
+    registered = fields.Integer()
+    voted = fields.Integer(metadata={"description": "For, against or abstention"})
+    pour = fields.Integer()
+    contre = fields.Integer()
+    abstention = fields.Integer()
+    cast = fields.Integer(metadata={"description": "For plus against"})
+    quorum_reached = fields.Boolean()
+    adopted = fields.Boolean()
+    large_support = fields.Boolean(metadata={"description": "Adopted with two thirds or more"})
+
+
+class JuryResultsSchema(Schema):
+    registered = fields.Integer()
+    quorum_percent = fields.Integer()
+    threshold_percent = fields.Integer()
+    items = fields.List(fields.Nested(JuryItemResultSchema))
+
+
+class JuryRoundSchema(Schema):
+    number = fields.Integer()
+    status = fields.String(metadata={"enum": ["scheduled", "open", "closed"]})
+    bill_version = fields.Integer(metadata={"description": "The frozen version put to the vote"})
+    opens_at = fields.String(metadata=_DATE_TIME)
+    closes_at = fields.String(metadata=_DATE_TIME)
+    quorum_percent = fields.Integer()
+    threshold_percent = fields.Integer()
+    results = fields.Nested(JuryResultsSchema, allow_none=True)
+    log_length = fields.Integer(allow_none=True)
+    log_head = fields.String(allow_none=True, metadata={"description": "Last hash of the log"})
+    results_url = fields.String(allow_none=True)
+    log_url = fields.String(allow_none=True, metadata={"description": "The ballot log (JSON)"})
+
+
+class JurySchema(Schema):
+    quotas = fields.List(fields.Nested(JuryCategorySchema))
+    jurors = fields.Integer(metadata={"description": "Jurors holding their seat"})
+    draws = fields.List(fields.Nested(JuryDrawSchema), metadata={"description": "First first"})
+    rounds = fields.List(fields.Nested(JuryRoundSchema), metadata={"description": "First first"})
+    url = fields.String(metadata={"description": "The jury's public page"})

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from consultation.bill import versions as bill_versions
 from consultation.bill.services import find_bill
@@ -16,6 +17,9 @@ from consultation.core.errors import NotFound
 from consultation.core.i18n import PARIS
 from consultation.debates.models import Debate, DebateStatus
 from consultation.extensions import db
+from consultation.jury import draw as jury_draw
+from consultation.jury import members as jury_members
+from consultation.jury.models import DrawStatus, RoundStatus, VotingRound
 from consultation.proposals import services as proposal_services
 from consultation.proposals.models import Proposal
 from consultation.proposals.services import CosignatureCounts, ProposalFilters
@@ -108,3 +112,76 @@ def public_bill(consultation: Consultation) -> dict[str, Any]:
         for version in reversed(bill_versions.list_versions(bill))
     ]
     return content
+
+
+# --- The jury --------------------------------------------------------------------------------
+
+
+def public_jury(consultation: Consultation) -> dict[str, Any]:
+    """The jury as the API gives it: the quotas, each draw's public data (never who was drawn;
+    the pool snapshot is in the draw's file) and each round, with its results once closed."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    slug = consultation.slug
+    draws = []
+    for draw in jury_draw.list_draws(consultation):
+        if draw.status is DrawStatus.FAILED:
+            continue
+        data = jury_draw.public_draw_data(draw)
+        distribution = data.pop("distribution") or {}
+        data.pop("pool")
+        data["committed_at"] = draw.committed_at.astimezone(PARIS).isoformat()
+        data["drawn_at"] = draw.drawn_at.astimezone(PARIS).isoformat() if draw.drawn_at else None
+        data["minimum_probability"] = distribution.get("minimum")
+        data["maximum_probability"] = distribution.get("maximum")
+        data["types"] = jury_draw.labelled_types(draw)
+        data["panels"] = distribution.get("panels", [])
+        data["data_url"] = base + url_for("jury.draw_data", slug=slug, number=draw.number)
+        draws.append(data)
+    rounds = db.session.scalars(
+        select(VotingRound)
+        .where(VotingRound.consultation_id == consultation.id)
+        .options(selectinload(VotingRound.bill_version))
+        .order_by(VotingRound.number)
+    )
+    return {
+        "quotas": [
+            {
+                "name": category.name,
+                "label": category.label,
+                "features": [
+                    {
+                        "feature": quota.feature,
+                        "label": quota.label,
+                        "min": quota.min_count,
+                        "max": quota.max_count,
+                    }
+                    for quota in category.quotas
+                ],
+            }
+            for category in jury_members.list_categories(consultation)
+        ],
+        "jurors": jury_draw.seated_juror_count(consultation),
+        "draws": draws,
+        "rounds": [_round_data(voting_round, base) for voting_round in rounds],
+        "url": base + url_for("jury.home", slug=slug),
+    }
+
+
+def _round_data(voting_round: VotingRound, base: str) -> dict[str, Any]:
+    closed = voting_round.status is RoundStatus.CLOSED
+    slug = voting_round.consultation.slug
+    number = voting_round.number
+    return {
+        "number": number,
+        "status": voting_round.status.value,
+        "bill_version": voting_round.bill_version.number,
+        "opens_at": voting_round.opens_at.astimezone(PARIS).isoformat(),
+        "closes_at": voting_round.closes_at.astimezone(PARIS).isoformat(),
+        "quorum_percent": voting_round.quorum_percent,
+        "threshold_percent": voting_round.threshold_percent,
+        "results": voting_round.results if closed else None,
+        "log_length": voting_round.log_length if closed else None,
+        "log_head": voting_round.log_head if closed else None,
+        "results_url": base + url_for("jury.results", slug=slug, number=number) if closed else None,
+        "log_url": base + url_for("jury.ballot_log", slug=slug, number=number) if closed else None,
+    }

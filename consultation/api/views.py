@@ -14,6 +14,7 @@ from consultation.api.schemas import (
     ConsultationSchema,
     DebatePageSchema,
     DebateQuerySchema,
+    JurySchema,
     ProposalDetailSchema,
     ProposalPageSchema,
     ProposalQuerySchema,
@@ -141,3 +142,17 @@ class ConsultationBill(MethodView):
         versions."""
         consultation = _public_consultation(slug)
         return api_services.public_bill(consultation)
+
+
+@bp.route("/consultations/<slug>/jury")
+class ConsultationJury(MethodView):
+    decorators = [cached_page, access(public)]
+
+    @bp.response(200, JurySchema)
+    @bp.alt_response(404, description="No public consultation has this slug")
+    def get(self, slug: str):
+        """The citizen jury: the quotas, each draw's public data (commitment, then seed and
+        LEXIMIN probabilities; never who was drawn) and each voting round with its results
+        and ballot log once closed."""
+        consultation = _public_consultation(slug)
+        return api_services.public_jury(consultation)

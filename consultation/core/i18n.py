@@ -6,7 +6,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    to_user_timezone,
+)
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 PARIS = ZoneInfo("Europe/Paris")  # every time is stored in UTC and shown in Paris time
@@ -60,3 +66,12 @@ def time_of_day(value: datetime | None) -> str:
     if _is_french():
         return f"{hours}\u00a0h\u00a0{minutes}"
     return f"{hours}:{minutes}"
+
+
+def percent(value: float | None, decimals: int = 2) -> str:
+    """A share as a percentage in the visitor's language: "10,00 %", "10.00%"."""
+    if value is None:
+        return ""
+    number = format_decimal(value * 100, "#,##0." + "0" * decimals if decimals else "#,##0")
+    # French puts a no-break space before the sign.
+    return f"{number}\u00a0%" if _is_french() else f"{number}%"

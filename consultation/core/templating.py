@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         date_time=i18n.date_time,
         hour=i18n.time_of_day,
         markdown=render_markdown,
+        percent=i18n.percent,
     )
     app.jinja_env.globals.update(
         can=permissions.can,

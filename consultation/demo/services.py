@@ -16,6 +16,7 @@ from consultation.core.database import refresh_statistics
 from consultation.core.i18n import PARIS
 from consultation.demo.bill import load_bill
 from consultation.demo.debates import load_debates
+from consultation.demo.jury import load_jury
 from consultation.demo.proposals import load_proposals
 from consultation.extensions import db
 
@@ -136,6 +137,8 @@ def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
     db.session.flush()
     load_bill(scale, summary.count)  # from the accepted proposals just loaded
     db.session.flush()
+    load_jury(scale, summary.count)  # votes on the bill's last version
+    db.session.flush()
     refresh_statistics(
         "debate",
         "registration",
@@ -145,6 +148,9 @@ def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
         "article",
         "article_source",
         "proposal_disposition",
+        "pool_member",
+        "ballot",
+        "ballot_log_entry",
     )
     return summary
 

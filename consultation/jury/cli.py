@@ -169,6 +169,33 @@ def verify(log_file: Path) -> None:
         sys.exit(1)
 
 
+@jury_cli.command("replay")
+@click.argument("draw_file", type=click.Path(dir_okay=False, path_type=Path))
+def replay(draw_file: Path) -> None:
+    """Replay a draw from its public data: check the pool's checksum and the seed's commitment,
+    then print the references of the members the seed selects."""
+    from consultation.jury.draw import replay_draw
+
+    try:
+        data = json.loads(draw_file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {draw_file}: {error.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{draw_file} is not a valid JSON file: {error}") from None
+    try:
+        references = replay_draw(data)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as error:
+        raise click.ClickException(f"{draw_file} is not the data of a draw: {error!r}") from None
+    click.echo(
+        f"draw OK: pool checksum and seed commitment match; panel {data['panel_index']} "
+        f"of {len(data['distribution']['panels'])}, {len(references)} members selected:"
+    )
+    for reference in references:
+        click.echo(reference)
+
+
 @jury_cli.command("bench")
 @click.option("--jurors", default=300, show_default=True, help="Jurors who vote on every item.")
 @click.option("--articles", default=300, show_default=True, help="Articles of the voted text.")

@@ -92,6 +92,15 @@ def kept_jurors(consultation: Consultation) -> list[Juror]:
     )
 
 
+def seated_juror_count(consultation: Consultation) -> int:
+    """How many drawn jurors hold their seat (one query)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Juror)
+        .where(Juror.consultation_id == consultation.id, Juror.status != JurorStatus.DECLINED)
+    )
+
+
 def build_snapshot(
     consultation: Consultation, number: int, kind: DrawKind, panel_size: int
 ) -> dict[str, Any]:
@@ -464,3 +473,22 @@ def juror_counts(consultation: Consultation) -> dict[JurorStatus, int]:
     counts = dict.fromkeys(JurorStatus, 0)
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def labelled_types(draw: Draw) -> list[dict[str, Any]]:
+    """The distribution's types with the labels of their features, for people to read."""
+    labels = [
+        {quota["feature"]: quota["label"] for quota in category["quotas"]}
+        for category in draw.pool_snapshot["categories"]
+    ]
+    return [
+        {
+            "features": [
+                names.get(feature, feature)
+                for names, feature in zip(labels, member_type["features"], strict=True)
+            ],
+            "size": member_type["size"],
+            "probability": member_type["probability"],
+        }
+        for member_type in (draw.distribution or {}).get("types", [])
+    ]

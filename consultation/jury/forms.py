@@ -250,3 +250,15 @@ def quotas_form(categories: list[Category]) -> QuotasForm:
             }
     # On a POST the sent values replace these; a missing one fails InputRequired.
     return Form(data=data)
+
+
+class DrawForm(FlaskForm):
+    """The initial draw: how many jurors to draw from the pool."""
+
+    panel_size = IntegerField(
+        _l("Number of jurors to draw"),
+        validators=[
+            InputRequired(_l("Give the number of jurors to draw.")),
+            NumberRange(min=1, max=1000, message=_l("Draw between 1 and 1,000 jurors.")),
+        ],
+    )

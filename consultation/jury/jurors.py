@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import render_template
+from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, load_only, selectinload
@@ -329,3 +329,14 @@ def vacant_seats(consultation: Consultation) -> int:
         or 0
     )
     return max(panel_size - taken, 0)
+
+
+def jury_invitation_page(invitation: Invitation, token: str) -> str | None:
+    """The jury's page for an invitation sent to a drawn member, or None for other invitations:
+    only that page seats the juror as their account is created."""
+    slug = db.session.scalar(
+        select(Consultation.slug)
+        .join(Juror, Juror.consultation_id == Consultation.id)
+        .where(Juror.invitation_id == invitation.id)
+    )
+    return url_for("jury.invitation", slug=slug, token=token) if slug is not None else None

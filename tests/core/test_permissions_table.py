@@ -189,6 +189,7 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ),
     ("bill.freeze", "POST"): (f"/gestion/consultations/{SLUG}/texte/figer", ADMIN_ONLY),
     ("api.ConsultationBill", "GET"): (f"/api/v1/consultations/{SLUG}/bill", PUBLIC),
+    ("api.ConsultationJury", "GET"): (f"/api/v1/consultations/{SLUG}/jury", PUBLIC),
     # bill: synthesis workspace
     ("bill.synthesis", "GET"): (f"{SYNTHESE}", ADMIN_ONLY),
     ("bill.undecided", "GET"): (f"{SYNTHESE}/sans-disposition", ADMIN_ONLY),
@@ -228,6 +229,23 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         ADMIN_ONLY,
     ),
     ("jury.quotas", "POST"): (f"/gestion/consultations/{SLUG}/jury/vivier/quotas", ADMIN_ONLY),
+    # jury: the public jury page and draw data; the draws (staff)
+    ("jury.home", "GET"): (f"/consultations/{SLUG}/jury", PUBLIC),
+    ("jury.draw_data", "GET"): (f"/consultations/{SLUG}/jury/tirages/999999.json", PUBLIC),
+    ("jury.draws_page", "GET"): (f"/gestion/consultations/{SLUG}/jury/tirages", ADMIN_ONLY),
+    ("jury.draws_page", "POST"): (f"/gestion/consultations/{SLUG}/jury/tirages", ADMIN_ONLY),
+    ("jury.commit_replacement", "POST"): (
+        f"/gestion/consultations/{SLUG}/jury/tirages/remplacement",
+        ADMIN_ONLY,
+    ),
+    ("jury.run_draw", "POST"): (
+        f"/gestion/consultations/{SLUG}/jury/tirages/999999/lancer",
+        ADMIN_ONLY,
+    ),
+    ("jury.draw_progress", "GET"): (
+        f"/gestion/consultations/{SLUG}/jury/tirages/999999/progression",
+        ADMIN_ONLY,
+    ),
     # jury: voting rounds (staff), the ballot (jurors), results and log (public)
     ("jury.rounds", "GET"): (JURY, ADMIN_ONLY),
     ("jury.rounds", "POST"): (JURY, ADMIN_ONLY),

@@ -391,14 +391,11 @@ def _synthetic_log(count: int) -> dict:
     return {"round": meta, "entries": entries, "head": previous, "results": None}
 
 
-def test_the_verifier_checks_90000_entries_in_well_under_a_second():
-    data = _synthetic_log(90_000)
-    started = time.perf_counter()
-    result = ballots.verify_log(data)
-    elapsed = time.perf_counter() - started
+def test_the_verifier_checks_a_log_of_300_jurors_by_300_articles():
+    """The size of the issue's benchmark (timed in `make bench`, not here)."""
+    result = ballots.verify_log(_synthetic_log(90_000))
     assert result.ok, result.problems[:3]
     assert result.entries == 90_000
-    assert elapsed < 1.0, elapsed
 
 
 # --- Concurrency -------------------------------------------------------------------------------

@@ -392,3 +392,21 @@ def test_a_declined_juror_cannot_reach_the_ballot(app, db, client):
 
     assert vote.status_code == 302  # anonymous: to the sign-in page
     assert "/connexion" in vote.headers["Location"]
+
+
+def test_the_accounts_invitation_page_sends_a_drawn_member_to_the_jury_page(db, app, client):
+    consultation, drawn = _drawn(db, 1)
+    db.session.commit()
+    token = _invite(app, db, drawn[0])
+    response = client.get(f"/invitation/{token}")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(_page(consultation, token))
+    # A POST there creates no account apart from the jury's seat.
+    response = client.post(
+        f"/invitation/{token}",
+        data={"display_name": "Camille", "new_password": PASSWORD, "confirm_password": PASSWORD},
+    )
+    assert response.status_code == 303
+    assert _accept(client, consultation, token).status_code == 303
+    db.session.refresh(drawn[0])
+    assert drawn[0].status is JurorStatus.ACCEPTED and drawn[0].user_id is not None

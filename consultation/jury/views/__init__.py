@@ -6,7 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("jury", __name__)
 
-# The modules add their routes to `bp`; imported last, after it exists.
-from consultation.jury.views import jurors  # noqa: E402, F401  # isort: skip
-from consultation.jury.views import pool  # noqa: E402, F401  # isort: skip
-from consultation.jury.views import voting  # noqa: E402, F401
+# The modules add their routes to `bp`: imported last, once it exists.
+from consultation.jury.views import draws, jurors, pool, voting  # noqa: E402, F401

@@ -37,6 +37,7 @@ from consultation.core.models import utcnow
 from consultation.extensions import db
 from consultation.jury.allocation import Progress
 from consultation.jury.leximin import Distribution, check_feasible, leximin
+from consultation.jury.members import lock_pool
 from consultation.jury.models import (
     Category,
     Draw,
@@ -222,6 +223,8 @@ def commit_draw(
     """Freeze the pool and the quotas, generate the secret seed and publish its commitment.
 
     The initial draw takes `panel_size`; a replacement draw fills the seats left free."""
+    # Applications and other commitments wait: the snapshot is the pool, whole and alone.
+    lock_pool(consultation)
     draws = _draws(consultation)
     pending = next(
         (d for d in draws if d.status in (DrawStatus.COMMITTED, DrawStatus.RUNNING)), None

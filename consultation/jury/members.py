@@ -116,7 +116,7 @@ def check_pool_editable(consultation: Consultation) -> None:
         )
 
 
-def _lock_consultation(consultation: Consultation) -> None:
+def lock_pool(consultation: Consultation) -> None:
     """Serialise the pool's writers on PostgreSQL (a no-op on SQLite, which has one writer)."""
     db.session.execute(
         select(Consultation.id).where(Consultation.id == consultation.id).with_for_update()
@@ -226,7 +226,7 @@ def apply_to_pool(
         chosen.append(MemberFeature(category_id=category.id, quota_id=quota.id))
 
     already = _already_applied(email)
-    _lock_consultation(consultation)
+    lock_pool(consultation)
     taken = db.session.scalar(
         select(PoolContact.id).where(
             PoolContact.consultation_id == consultation.id, PoolContact.email == email
@@ -444,7 +444,7 @@ def import_pool(
     _check_keys(pool, categories_name)
     rows = _read_members(pool, respondents_name)
 
-    _lock_consultation(consultation)
+    lock_pool(consultation)
     check_pool_editable(consultation)  # again under the lock: a draw may have been committed since
     removed = _clear_pool(consultation)
     quotas: dict[tuple[str, str], Quota] = {}

@@ -49,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-DOMAINS = ("accounts", "consultations", "debates", "proposals", "bill", "jury")
+DOMAINS = ("accounts", "consultations", "debates", "proposals", "bill", "jury", "exports")
 
 
 def _load_models() -> None:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jury_votes
 from harness import (
     BENCH_DIR,
     ROOT,
@@ -150,6 +151,7 @@ REPORTED_OUTPUTS = {
     BILL_BENCH,
     JURY_BENCH,
     BALLOTS_BENCH,
+    jury_votes.NAME,
 }  # operations whose output the report quotes
 # Organisations and a theme of the demo (consultation/demo/services.py), as the file names them.
 IMPORT_ORGANISATIONS = (
@@ -255,6 +257,22 @@ def write_inputs(work: Path) -> None:
             f"produire;{organisation};15/01/2022"
         )
     (work / "propositions-20000.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+
+
+def vote_load(work: Path, database_url: str | None) -> list[OperationResult]:
+    """100 jurors voting at once on PostgreSQL (bench/jury_votes.py): one row, judged on its
+    own targets (no ballot lost, p95 of a vote under 200 ms); none when PostgreSQL is absent."""
+    print(f"== {jury_votes.NAME}", flush=True)
+    started = time.perf_counter()
+    try:
+        result = jury_votes.run(work, database_url)
+    except BenchError as error:
+        elapsed = time.perf_counter() - started
+        return [OperationResult(jury_votes.NAME, elapsed, None, False, str(error))]
+    if result is None:
+        return []
+    elapsed = time.perf_counter() - started
+    return [OperationResult(jury_votes.NAME, elapsed, None, result.ok, result.summary())]
 
 
 def runnable(operations: Sequence[Operation]) -> list[Operation]:
@@ -390,6 +408,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a target is missed"
     )
+    parser.add_argument(
+        "--skip-jury-votes",
+        action="store_true",
+        help="leave out the 100 jurors voting at once (bench/jury_votes.py, about a minute)",
+    )
     args = parser.parse_args(argv)
     if args.scale < 1 or args.duration < 1 or args.connections < 1:
         parser.error("--scale, --duration and --connections must be positive")
@@ -451,6 +474,8 @@ def bench(args: argparse.Namespace, work: Path) -> int:
         bare, page_results = load_pages(args, pages, app_server, bare_server)
     write_inputs(work)
     operations = [demo, *(run_operation(env, op, work) for op in runnable(OPERATIONS))]
+    if not args.skip_jury_votes:
+        operations.extend(vote_load(work, args.database_url))
     grown = scale_growth(small, page_results)
     machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": warn_if_busy()}
     return report(args, database, machine, bare, page_results, operations, grown)

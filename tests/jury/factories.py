@@ -6,13 +6,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Mapping
+from datetime import timedelta
 
 from consultation.accounts.models import Role, User
 from consultation.bill.models import BillVersion
 from consultation.bill.versions import create_version
-from consultation.consultations.models import Consultation
+from consultation.consultations.models import Consultation, Phase
 from consultation.core.models import utcnow
 from consultation.extensions import db
+from consultation.jury import ballots
 from consultation.jury.models import (
     Category,
     Draw,
@@ -25,6 +27,7 @@ from consultation.jury.models import (
     PoolContact,
     PoolMember,
     Quota,
+    VotingRound,
 )
 from tests import factories
 from tests.bill.helpers import add_article, make_bill
@@ -166,3 +169,26 @@ def frozen_version(consultation: Consultation, articles: int = 3) -> BillVersion
         add_article(bill)
     db.session.refresh(bill)
     return create_version(bill, "Pour le jury", None, utcnow())
+
+
+def open_voting_round(
+    jurors: int = 3, articles: int = 3, *, quorum_percent: int = 50, threshold_percent: int = 50
+) -> tuple[VotingRound, list[User]]:
+    """A consultation in its jury phase with `jurors` accepted jurors, and an open round (an
+    hour ago until tomorrow) on a frozen version of `articles` articles; nothing committed."""
+    consultation = factories.make_consultation(phase=Phase.JURY)
+    version = frozen_version(consultation, articles)
+    users = [make_juror(consultation).user for _ in range(jurors)]
+    now = utcnow()
+    voting_round = ballots.open_round(
+        consultation,
+        version,
+        now - timedelta(hours=1),
+        now + timedelta(days=1),
+        quorum_percent,
+        threshold_percent,
+        None,
+        now,
+    )
+    ballots.start_round(voting_round, None, now)
+    return voting_round, users

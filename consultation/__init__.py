@@ -105,12 +105,13 @@ def _register_blueprints(app: Flask) -> None:
     from consultation.core.cache import cached_page
     from consultation.core.permissions import declare, public
     from consultation.debates.views import bp as debates
+    from consultation.exports.views import bp as exports
     from consultation.extensions import api
     from consultation.jury.views import bp as jury
     from consultation.pages.views import bp as pages
     from consultation.proposals.views import bp as proposals
 
-    for blueprint in (pages, accounts, consultations, debates, proposals, bill, jury):
+    for blueprint in (pages, accounts, consultations, debates, proposals, bill, jury, exports):
         app.register_blueprint(blueprint)
     api.register_blueprint(api_v1)
     # The OpenAPI document is built from the code on every request: serve it from the page cache.

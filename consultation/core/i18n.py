@@ -75,3 +75,13 @@ def percent(value: float | None, decimals: int = 2) -> str:
     number = format_decimal(value * 100, "#,##0." + "0" * decimals if decimals else "#,##0")
     # French puts a no-break space before the sign.
     return f"{number}\u00a0%" if _is_french() else f"{number}%"
+
+
+def file_size(size: int) -> str:
+    """ "12 Ko", "1,4 Mo" in French; "12 kB", "1.4 MB" in English."""
+    units = ("o", "Ko", "Mo", "Go") if _is_french() else ("B", "kB", "MB", "GB")
+    value, unit = float(size), 0
+    while value >= 1000 and unit < len(units) - 1:
+        value, unit = value / 1000, unit + 1
+    number = format_decimal(value, "#,##0" if unit == 0 or value >= 100 else "#,##0.#")
+    return f"{number}\u00a0{units[unit]}"

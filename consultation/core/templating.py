@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_babel import get_locale
+from markupsafe import Markup, escape
 
-from consultation.core import i18n, permissions
+from consultation.core import i18n, permissions, typography
 from consultation.core.markdown import render_markdown
 from consultation.core.models import utcnow
 
@@ -18,6 +19,9 @@ def init_app(app: Flask) -> None:
         hour=i18n.time_of_day,
         markdown=render_markdown,
         percent=i18n.percent,
+        filesize=i18n.file_size,
+        french=typography.french,
+        ordinal=_ordinal,
     )
     app.jinja_env.globals.update(
         can=permissions.can,
@@ -32,3 +36,11 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def page_context() -> dict[str, object]:
         return {"current_locale": str(get_locale()), "current_path": request.full_path.rstrip("?")}
+
+
+def _ordinal(text: str) -> Markup:
+    """ "Article 1er" with its "er" in superscript."""
+    return Markup("").join(
+        Markup("<sup>%s</sup>") % run if is_sup else escape(run)
+        for run, is_sup in typography.split_ordinal(text)
+    )

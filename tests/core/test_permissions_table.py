@@ -229,6 +229,17 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         ADMIN_ONLY,
     ),
     ("jury.quotas", "POST"): (f"/gestion/consultations/{SLUG}/jury/vivier/quotas", ADMIN_ONLY),
+    # exports: the final text and its files (public from the remise phase: the table's
+    # consultation is in concertation, so the public gets 404), the export action (staff)
+    ("exports.final_text", "GET"): (
+        f"/consultations/{SLUG}/texte-final",
+        {**dict.fromkeys(ROLES, 404), "admin": OK},
+    ),
+    ("exports.download", "GET"): (
+        f"/consultations/{SLUG}/texte-final/proposition-de-loi.pdf",
+        dict.fromkeys(ROLES, 404),
+    ),
+    ("exports.export", "POST"): (f"/gestion/consultations/{SLUG}/texte-final/exporter", ADMIN_ONLY),
     # jury: the public jury page and draw data; the draws (staff)
     ("jury.home", "GET"): (f"/consultations/{SLUG}/jury", PUBLIC),
     ("jury.draw_data", "GET"): (f"/consultations/{SLUG}/jury/tirages/999999.json", PUBLIC),

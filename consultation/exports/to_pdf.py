@@ -51,9 +51,19 @@ def _origins(articles: list[Article]) -> dict[tuple[str, str, str, str], Origin]
     }
 
 
-def _cited(article: Article, origins: dict[tuple[str, str, str, str], Origin]) -> Markup:
+def _cited(
+    article: Article, origins: dict[tuple[str, str, str, str], Origin], with_titles: bool
+) -> Markup:
     """An article's proposals on one line each would take 20,000 lines: they run on in one
-    paragraph, each with its number, its title and its origin's number."""
+    paragraph, each with its number, its title (unless the text is huge) and its origin's
+    number."""
+    if not with_titles:
+        return Markup(", ").join(
+            Markup("n°\u00a0{id}\u00a0[{origin}]").format(
+                id=source.proposal_id, origin=origins[_origin_key(source)].number
+            )
+            for source in article.sources
+        )
     return Markup(" ; ").join(
         Markup("n°\u00a0{id}\u2002{title}\u00a0[{origin}]").format(
             id=source.proposal_id,
@@ -93,11 +103,17 @@ class _LocalFetcher:
         return self.fetcher(url)
 
 
+MAX_TITLED_SOURCES = 3000
+
+
 def render_html(text: FinalText) -> str:
     """The HTML the PDF is laid out from (needs an application context, not a request: the
     page's context processors are left out, as the document has no visitor)."""
     articles = text.all_articles()
     origins = _origins(articles)
+    # Laying out 20,000 titles would take most of the time: past a few thousand, the PDF cites
+    # the proposals by number (their titles are in every other format and on the web).
+    with_titles = sum(len(article.sources) for article in articles) <= MAX_TITLED_SOURCES
     return current_app.jinja_env.get_template(TEMPLATE).render(
         text=text,
         b=blocks,
@@ -107,7 +123,8 @@ def render_html(text: FinalText) -> str:
         date=blocks.french_date(text.dated),
         articles=articles,
         origins=list(origins.values()),
-        cited=lambda article: _cited(article, origins),
+        cited=lambda article: _cited(article, origins, with_titles),
+        with_titles=with_titles,
         outline=_outline(text),
         # A long text's contents list its divisions; a short one, or one without divisions,
         # its articles too.

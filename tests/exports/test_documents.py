@@ -269,3 +269,15 @@ def test_french_dates_and_results() -> None:
     assert "non adopté" in labels
     assert "adopté – devient l'article 1er" in labels[0]
     assert blocks.label_runs("TITRE Ier") == [("TITRE I", False), ("er", True)]
+
+
+def test_a_huge_provenance_annex_cites_proposals_by_number(app):
+    """Past a few thousand sources the PDF drops the titles, which the other formats keep."""
+    from consultation.exports import to_pdf
+
+    with app.app_context():
+        html = to_pdf.render_html(sample_final_text(60, 60, 0, 2))
+    assert "Proposition 1.0" not in html and "Leurs titres figurent" in html
+    with app.app_context():
+        html = to_pdf.render_html(sample_final_text(3, 2, 0, 1))
+    assert "Proposition 1.0" in html

@@ -16,6 +16,7 @@ from consultation.core.database import refresh_statistics
 from consultation.core.i18n import PARIS
 from consultation.demo.bill import load_bill
 from consultation.demo.debates import load_debates
+from consultation.demo.exports import load_exports
 from consultation.demo.jury import load_jury
 from consultation.demo.proposals import load_proposals
 from consultation.extensions import db
@@ -138,6 +139,8 @@ def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
     load_bill(scale, summary.count)  # from the accepted proposals just loaded
     db.session.flush()
     load_jury(scale, summary.count)  # votes on the bill's last version
+    db.session.flush()
+    load_exports(summary.count)  # the final text of the jury's round
     db.session.flush()
     refresh_statistics(
         "debate",

@@ -105,13 +105,15 @@ def _register_blueprints(app: Flask) -> None:
     from consultation.core.cache import cached_page
     from consultation.core.permissions import declare, public
     from consultation.debates.views import bp as debates
+    from consultation.exports.dispatch_views import bp as dispatch
     from consultation.exports.views import bp as exports
     from consultation.extensions import api
     from consultation.jury.views import bp as jury
     from consultation.pages.views import bp as pages
     from consultation.proposals.views import bp as proposals
 
-    for blueprint in (pages, accounts, consultations, debates, proposals, bill, jury, exports):
+    blueprints = (pages, accounts, consultations, debates, proposals, bill, jury, exports, dispatch)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     api.register_blueprint(api_v1)
     # The OpenAPI document is built from the code on every request: serve it from the page cache.
@@ -124,6 +126,7 @@ def _register_commands(app: Flask) -> None:
     from consultation.accounts.cli import users_cli
     from consultation.bill.cli import bill_cli
     from consultation.demo.cli import demo_cli
+    from consultation.exports.cli import dispatch_cli
     from consultation.jury.cli import jury_cli
     from consultation.proposals.cli import proposals_cli
 
@@ -132,3 +135,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(proposals_cli)
     app.cli.add_command(bill_cli)
     app.cli.add_command(jury_cli)
+    app.cli.add_command(dispatch_cli)

@@ -32,6 +32,7 @@ DEBATES = f"/gestion/consultations/{SLUG}/debats"
 SYNTHESE = f"/gestion/consultations/{SLUG}/synthese"
 TEXTE = f"/gestion/consultations/{SLUG}/texte"  # the bill editor
 JURY = f"/gestion/consultations/{SLUG}/jury/scrutins"
+CANDIDATES = f"/gestion/consultations/{SLUG}/candidats"
 TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("static", "GET"): ("/static/css/app.css", PUBLIC),
     ("api-docs.openapi_json", "GET"): ("/api/v1/openapi.json", PUBLIC),
@@ -240,6 +241,19 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         dict.fromkeys(ROLES, 404),
     ),
     ("exports.export", "POST"): (f"/gestion/consultations/{SLUG}/texte-final/exporter", ADMIN_ONLY),
+    # dispatch: the candidates and the sending of the final text (staff); who received it
+    # (public from the remise phase: before, 404 for all but staff)
+    ("dispatch.candidates", "GET"): (CANDIDATES, ADMIN_ONLY),
+    ("dispatch.candidates", "POST"): (CANDIDATES, ADMIN_ONLY),
+    ("dispatch.edit_candidate", "GET"): (f"{CANDIDATES}/999999", ADMIN_ONLY),
+    ("dispatch.edit_candidate", "POST"): (f"{CANDIDATES}/999999", ADMIN_ONLY),
+    ("dispatch.delete_candidate", "POST"): (f"{CANDIDATES}/999999/supprimer", ADMIN_ONLY),
+    ("dispatch.send", "POST"): (f"{CANDIDATES}/envoyer", ADMIN_ONLY),
+    ("dispatch.retry", "POST"): (f"{CANDIDATES}/envois/999999/relancer", ADMIN_ONLY),
+    ("dispatch.sent", "GET"): (
+        f"/consultations/{SLUG}/texte-final/envois",
+        {**dict.fromkeys(ROLES, 404), "admin": OK},
+    ),
     # jury: the public jury page and draw data; the draws (staff)
     ("jury.home", "GET"): (f"/consultations/{SLUG}/jury", PUBLIC),
     ("jury.draw_data", "GET"): (f"/consultations/{SLUG}/jury/tirages/999999.json", PUBLIC),

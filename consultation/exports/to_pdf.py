@@ -58,11 +58,18 @@ def _cited(
     paragraph, each with its number, its title (unless the text is huge) and its origin's
     number."""
     if not with_titles:
-        return Markup(", ").join(
-            Markup("n°\u00a0{id}\u00a0[{origin}]").format(
-                id=source.proposal_id, origin=origins[_origin_key(source)].number
+        # Grouped by origin, each number is written once: "[3] nos 101, 104 ; [7] no 102".
+        by_origin: dict[int, list[int]] = {}
+        for source in article.sources:
+            number = origins[_origin_key(source)].number
+            by_origin.setdefault(number, []).append(source.proposal_id)
+        return Markup(" ; ").join(
+            Markup("[{origin}]\u00a0{prefix}\u00a0{ids}").format(
+                origin=origin,
+                prefix="nos" if len(ids) > 1 else "n°",
+                ids=", ".join(str(i) for i in sorted(ids)),
             )
-            for source in article.sources
+            for origin, ids in sorted(by_origin.items())
         )
     return Markup(" ; ").join(
         Markup("n°\u00a0{id}\u2002{title}\u00a0[{origin}]").format(

@@ -196,3 +196,6 @@ def outbox(app: Flask) -> Callable[[], list[EmailMessage]]:
         ]
 
     return messages
+
+
+from tests.smtp_server import smtp  # noqa: E402, F401 (a fixture: a real SMTP server)

@@ -6,6 +6,7 @@ import smtplib
 import ssl
 import time
 from email import message_from_bytes
+from email.policy import SMTP
 from email.message import EmailMessage
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
@@ -36,7 +37,8 @@ def send_mail(
     to: str, subject: str, body: str, attachments: tuple[tuple[str, str, bytes], ...] = ()
 ) -> None:
     """Queue a message for delivery."""
-    deliver_mail(build_message(to, subject, body, attachments).as_bytes())
+    # CRLF line ends, as SMTP requires (smtplib sends bytes as they are).
+    deliver_mail(build_message(to, subject, body, attachments).as_bytes(policy=SMTP))
 
 
 @job(retries=5, retry_delay=60)

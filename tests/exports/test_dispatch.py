@@ -4,17 +4,13 @@ with back-off, concurrent jobs, the candidates' forms and the public record."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import hashlib
-import socket
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from consultation.consultations.models import Phase
@@ -23,58 +19,9 @@ from consultation.exports import dispatch as services
 from consultation.exports.models import Candidate, Dispatch, DispatchStatus
 from tests import factories
 from tests.exports.factories import make_candidate, make_export
+from tests.smtp_server import free_port
 
 LINK = "https://utiles-ensemble.example/consultations/remise/texte-final"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Recorder:
-    """An SMTP handler keeping what it accepts; it may refuse some recipients, or be slow."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self.refused: set[str] = set()
-        self.delay = 0.0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.lower() in self.refused:
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-    def parsed(self) -> list[email.message.EmailMessage]:
-        return [
-            email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
-            for _rcpt, raw in self.messages
-        ]
-
-    def to(self, address: str) -> list[bytes]:
-        return [raw for rcpt, raw in self.messages if address in rcpt]
-
-
-@pytest.fixture
-def smtp(app) -> Iterator[Recorder]:
-    """A real SMTP server on 127.0.0.1, and MAIL_URL pointing to it."""
-    recorder = Recorder()
-    port = _free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
-    try:
-        yield recorder
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -208,7 +155,7 @@ def test_a_server_that_is_down_leaves_the_dispatch_pending_and_retry_due_sends_i
 ):
     _consultation, export, first, _second = remise
     server_url = app.config["MAIL_URL"]
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{_free_port()}"  # nothing listens there
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
     [dispatch] = _queue(db, export, [first])
     services.deliver_dispatch(dispatch.id, LINK)
     pending = _dispatch(db, first)
@@ -238,7 +185,7 @@ def test_back_off_then_failed_after_the_last_attempt_and_staff_retry(
 ):
     _consultation, export, first, _second = remise
     server_url = app.config["MAIL_URL"]
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{_free_port()}"
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"
     [dispatch] = _queue(db, export, [first])
     now = utcnow()
     delays = []

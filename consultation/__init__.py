@@ -126,7 +126,7 @@ def _register_commands(app: Flask) -> None:
     from consultation.accounts.cli import users_cli
     from consultation.bill.cli import bill_cli
     from consultation.demo.cli import demo_cli
-    from consultation.exports.cli import dispatch_cli
+    from consultation.exports.cli import dispatch_cli, export_cli
     from consultation.jury.cli import jury_cli
     from consultation.proposals.cli import proposals_cli
 
@@ -136,3 +136,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(bill_cli)
     app.cli.add_command(jury_cli)
     app.cli.add_command(dispatch_cli)
+    app.cli.add_command(export_cli)

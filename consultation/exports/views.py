@@ -3,6 +3,8 @@ remise phase, a preview for staff before), and the staff's export action."""
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +18,7 @@ from consultation.core.views import acting_user
 from consultation.exports import services
 from consultation.exports.final_text import NotExportable, build_final_text
 from consultation.exports.formats import FORMATS, ZIP
+from consultation.exports.open_data import build_open_data
 from consultation.extensions import db
 
 bp = Blueprint("exports", __name__)
@@ -60,6 +63,25 @@ def final_text(slug: str):
         is_published=services.is_published(consultation),
         source_kinds=SOURCE_KIND_LABELS,
         format_labels={fmt.name: fmt.label for fmt in (*FORMATS.values(), ZIP)},
+    )
+
+
+@bp.route("/consultations/<slug>/texte-final/donnees-ouvertes.zip")
+@access(public)
+def open_data(slug: str):
+    """The consultation's public data in one zip: debates, proposals, bill versions,
+    provenance, jury results, ballot logs and draws, as CSV and JSON."""
+    consultation = _published_consultation(slug)
+    content = build_open_data(consultation)
+    filename = f"donnees-ouvertes-{consultation.slug}.zip"
+    return (
+        content,
+        200,
+        {
+            "Content-Type": "application/zip",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Checksum-SHA256": hashlib.sha256(content).hexdigest(),
+        },
     )
 
 

@@ -241,6 +241,10 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         dict.fromkeys(ROLES, 404),
     ),
     ("exports.export", "POST"): (f"/gestion/consultations/{SLUG}/texte-final/exporter", ADMIN_ONLY),
+    ("exports.open_data", "GET"): (
+        f"/consultations/{SLUG}/texte-final/donnees-ouvertes.zip",
+        {**dict.fromkeys(ROLES, 404), "admin": OK},
+    ),
     # dispatch: the candidates and the sending of the final text (staff); who received it
     # (public from the remise phase: before, 404 for all but staff)
     ("dispatch.candidates", "GET"): (CANDIDATES, ADMIN_ONLY),

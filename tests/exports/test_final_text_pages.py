@@ -105,3 +105,19 @@ def test_the_export_is_refused_before_a_round_closes_or_without_adopted_articles
     assert response.status_code == 409 and "adopted no article" in response.text
     page = admin_client.get(f"/consultations/{rejected.slug}/texte-final")
     assert page.status_code == 200 and "adopted no article" in page.text
+
+
+def test_the_open_data_bundle_is_public_from_the_remise_phase(db, client):
+    import io
+    import zipfile
+
+    consultation = _voted(db)
+    response = client.get(f"/consultations/{consultation.slug}/texte-final/donnees-ouvertes.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    assert f"{consultation.slug}/README.txt" in names
+    early = _voted(db, phase=Phase.JURY)
+    assert (
+        client.get(f"/consultations/{early.slug}/texte-final/donnees-ouvertes.zip").status_code
+        == 404
+    )

@@ -6,8 +6,8 @@ import smtplib
 import ssl
 import time
 from email import message_from_bytes
-from email.policy import SMTP
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit

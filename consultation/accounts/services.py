@@ -101,7 +101,8 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def _token_hash(token: str) -> str:
+def token_hash_of(token: str) -> str:
+    """What is stored of a secret token: its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -111,7 +112,7 @@ def start_session(user: User, ip_address: str | None, user_agent: str | None) ->
     now = utcnow()
     db.session.add(
         UserSession(
-            token_hash=_token_hash(token),
+            token_hash=token_hash_of(token),
             user=user,
             created_at=now,
             last_seen_at=now,
@@ -129,7 +130,7 @@ def start_session(user: User, ip_address: str | None, user_agent: str | None) ->
 def load_session_user(token: str, now: datetime | None = None) -> User | None:
     """The active user behind a session token, or None if the session was revoked or expired."""
     user_session = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token))
+        select(UserSession).where(UserSession.token_hash == token_hash_of(token))
     )
     if user_session is None or not user_session.user.is_active:
         return None
@@ -151,7 +152,7 @@ def end_session(user: User) -> None:
     """Sign out this browser: its session row goes, so a copied cookie stops working."""
     if user.session_token:
         db.session.execute(
-            delete(UserSession).where(UserSession.token_hash == _token_hash(user.session_token))
+            delete(UserSession).where(UserSession.token_hash == token_hash_of(user.session_token))
         )
     audit.record("auth.signed_out", user, actor=user)
 
@@ -170,7 +171,7 @@ def revoke_sessions(user: User, keep_current: bool = False) -> int:
     """Sign the user out everywhere (but here, when asked); returns how many sessions ended."""
     statement = delete(UserSession).where(UserSession.user_id == user.id)
     if keep_current and user.session_token:
-        statement = statement.where(UserSession.token_hash != _token_hash(user.session_token))
+        statement = statement.where(UserSession.token_hash != token_hash_of(user.session_token))
     return db.session.execute(statement).rowcount or 0
 
 
@@ -186,7 +187,7 @@ def active_sessions(user: User) -> list[UserSession]:
 
 
 def is_current_session(user: User, user_session: UserSession) -> bool:
-    return bool(user.session_token) and user_session.token_hash == _token_hash(
+    return bool(user.session_token) and user_session.token_hash == token_hash_of(
         user.session_token or ""
     )
 
@@ -445,7 +446,7 @@ def invite_user(
     token = secrets.token_urlsafe(32)
     now = utcnow()
     invitation = Invitation(
-        token_hash=_token_hash(token),
+        token_hash=token_hash_of(token),
         email=email,
         role=role,
         organisation=organisation,
@@ -462,7 +463,7 @@ def invite_user(
 def find_invitation(token: str, now: datetime | None = None) -> Invitation:
     """The usable invitation behind a link: unknown → 404, used → 409, expired → 410."""
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == _token_hash(token))
+        select(Invitation).where(Invitation.token_hash == token_hash_of(token))
     )
     if invitation is None:
         raise NotFound(_l("This invitation link is not valid. Check that you copied it whole."))
@@ -515,7 +516,7 @@ def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     reset = PasswordReset(
-        token_hash=_token_hash(token),
+        token_hash=token_hash_of(token),
         user=user,
         created_at=now,
         expires_at=now + PASSWORD_RESET_VALID_FOR,
@@ -530,7 +531,7 @@ def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
 def find_password_reset(token: str, now: datetime | None = None) -> PasswordReset:
     """The usable reset behind a link: unknown → 404, used → 409, expired → 410."""
     reset = db.session.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
+        select(PasswordReset).where(PasswordReset.token_hash == token_hash_of(token))
     )
     # A deactivated account cannot get back in through a link sent before it was deactivated.
     if reset is None or not reset.user.is_active:

@@ -70,7 +70,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.index")
 
 
-def _sign_in_here(user: User) -> None:
+def sign_in_here(user: User) -> None:
     """Open a fresh session for `user` in this browser, ending the one it had (no fixation)."""
     if current_user.is_authenticated:
         services.end_session(current_user._get_current_object())
@@ -100,7 +100,7 @@ def sign_in():
             db.session.commit()  # keep the audit entry of the failed attempt
             status = 401
         else:
-            _sign_in_here(user)
+            sign_in_here(user)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
@@ -192,7 +192,7 @@ def accept_invitation(token: str):
         except DomainError as error:
             form.new_password.errors.append(str(error.message))
         else:
-            _sign_in_here(user)
+            sign_in_here(user)
             flash(_("Your account is ready. Welcome!"), "success")
             return redirect(url_for("pages.index"))
     status = 400 if request.method == "POST" else 200
@@ -235,7 +235,7 @@ def reset_password(token: str):
         except DomainError as error:
             form.new_password.errors.append(str(error.message))
         else:
-            _sign_in_here(user)
+            sign_in_here(user)
             flash(
                 _(
                     "Your new password is saved and you are signed in. Your other browsers are "

@@ -45,7 +45,7 @@ FORBIDDEN_URL_PREFIXES = ("javascript:", "data:", "vbscript:")
 _URL_NOISE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]")
 
 
-class _EscapeHtml(markdown_lib.Extension):
+class EscapeHtml(markdown_lib.Extension):
     """Treat raw HTML in the source as text: it is escaped, never passed through."""
 
     def extendMarkdown(self, md: markdown_lib.Markdown) -> None:
@@ -69,7 +69,7 @@ def render_markdown(source: str | None) -> Markup:
     if not source:
         return Markup("")
     html = markdown_lib.markdown(
-        source, extensions=[_EscapeHtml(), "tables", "sane_lists"], output_format="html"
+        source, extensions=[EscapeHtml(), "tables", "sane_lists"], output_format="html"
     )
     clean = nh3.clean(
         html,

@@ -16,7 +16,7 @@ import markdown as markdown_lib
 from lxml import etree
 
 from consultation.core.i18n import PARIS
-from consultation.core.markdown import _EscapeHtml
+from consultation.core.markdown import EscapeHtml
 from consultation.core.typography import NBSP, french
 from consultation.exports.final_text import Article, Division, FinalText, Result
 from consultation.exports.to_markdown import (
@@ -124,7 +124,7 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 def _markdown() -> markdown_lib.Markdown:
     """One converter for every body: building one costs more than converting a short text."""
     return markdown_lib.Markdown(
-        extensions=[_EscapeHtml(), "tables", "sane_lists"], output_format="html"
+        extensions=[EscapeHtml(), "tables", "sane_lists"], output_format="html"
     )
 
 

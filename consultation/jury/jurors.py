@@ -21,7 +21,7 @@ from consultation.accounts import services as account_services
 from consultation.accounts.models import Invitation, Role, User
 
 # The accounts store only a hash of each link's token: look the link up the same way.
-from consultation.accounts.services import _token_hash
+from consultation.accounts.services import token_hash_of
 from consultation.consultations.models import Consultation
 from consultation.core import audit
 from consultation.core.errors import Conflict, DomainError, Gone, InvalidTransition, NotFound
@@ -160,7 +160,7 @@ def juror_for_invitation(token: str, now: datetime) -> Juror:
     row = db.session.execute(
         select(Invitation, Juror)
         .outerjoin(Juror, Juror.invitation_id == Invitation.id)
-        .where(Invitation.token_hash == _token_hash(token))
+        .where(Invitation.token_hash == token_hash_of(token))
     ).one_or_none()
     invitation, juror = row if row is not None else (None, None)
     replaced = (

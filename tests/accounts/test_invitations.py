@@ -63,7 +63,7 @@ def test_staff_invite_someone_and_the_mail_carries_the_link(admin_client, db, ou
     assert message["To"] == "camille@example.org"
     body = message.get_content()
     token = LINK.search(body).group(1)
-    assert services._token_hash(token) == invitation.token_hash  # only the hash is stored
+    assert services.token_hash_of(token) == invitation.token_hash  # only the hash is stored
     assert token in response.get_data(as_text=True)  # also shown to staff, to pass on
     [entry] = audit_entries("invitation.created")
     assert entry.actor_id == admin_client.user.id

@@ -64,7 +64,7 @@ def _reset_for(user: User) -> tuple[PasswordReset, str]:
         services.request_password_reset(user.email, lambda token: tokens.append(token) or token)
     [token] = tokens
     reset = _db.session.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == services._token_hash(token))
+        select(PasswordReset).where(PasswordReset.token_hash == services.token_hash_of(token))
     )
     return reset, token
 
@@ -100,7 +100,7 @@ def test_a_forgotten_password_is_replaced_through_the_mailed_link(app, client, d
     assert base_url == app.config["BASE_URL"]
     reset = db.session.scalars(select(PasswordReset)).one()
     assert reset.user_id == user.id
-    assert reset.token_hash == services._token_hash(token)  # only the hash is stored
+    assert reset.token_hash == services.token_hash_of(token)  # only the hash is stored
     assert timedelta(minutes=59) < reset.expires_at - utcnow() <= timedelta(hours=1)
     assert reset.used_at is None
     assert _password_is(user, factories.PASSWORD)  # asking changes nothing yet

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from consultation.accounts.models import Invitation, Role, User
-from consultation.accounts.services import _token_hash, accept_invitation
+from consultation.accounts.services import accept_invitation, token_hash_of
 from consultation.consultations.models import Phase
 from consultation.core.audit import AuditEntry
 from consultation.core.errors import Conflict, DomainError, Gone, InvalidTransition, NotFound
@@ -72,7 +72,7 @@ def test_inviting_a_juror_creates_a_one_time_link_and_mails_it(db, outbox):
 
     invitation = juror.invitation
     assert invitation is not None
-    assert invitation.token_hash == _token_hash(token)  # only the hash is stored
+    assert invitation.token_hash == token_hash_of(token)  # only the hash is stored
     assert invitation.role is Role.JUROR
     assert invitation.email == "camille@example.org"
     assert invitation.invited_by_id == admin.id

@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from consultation.accounts.views import LINK_PAGE_LIMIT, _sign_in_here
+from consultation.accounts.views import LINK_PAGE_LIMIT, sign_in_here
 from consultation.consultations.models import Consultation
 from consultation.consultations.views import load_consultation
 from consultation.core.errors import Conflict, DomainError, Gone, NotFound
@@ -63,7 +63,7 @@ def invitation(slug: str, token: str):
     except DomainError as error:  # the password's rules (the savepoint undid the rest)
         form.new_password.errors.append(str(error.message))
         return _invitation_page(consultation, juror, form, error.status_code)
-    _sign_in_here(user)
+    sign_in_here(user)
     flash(_("Your juror account is ready. Welcome to the jury!"), "success")
     return redirect(url_for("jury.vote", slug=consultation.slug), 303)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from consultation.jury.pool import Pool, read_pool
 
 # The shared instances of Flanigan et al., read in place (never copied into the project).
@@ -11,9 +13,17 @@ SORTITION_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "sort
 REFERENCE_MINIMUM = 0.10  # "LEXIMIN minimum probability (exact)" of both reference_statistics.txt
 
 
+def shared_folder(name: str) -> Path:
+    """The folder of one of the shared instances; the test is skipped where they are absent."""
+    folder = SORTITION_DATA / name
+    if not folder.exists():
+        pytest.skip("the shared sortition data is missing")
+    return folder
+
+
 def shared_pool(name: str) -> Pool:
     """One of the shared instances, e.g. example_small_20."""
-    folder = SORTITION_DATA / name
+    folder = shared_folder(name)
     return read_pool(folder / "categories.csv", folder / "respondents.csv")
 
 

@@ -25,7 +25,7 @@ from consultation.jury.models import (
 from consultation.jury.pool import PoolError
 from tests import factories
 from tests.jury.factories import make_draw, make_member, make_quotas
-from tests.jury.helpers import SORTITION_DATA
+from tests.jury.helpers import shared_folder
 
 CATEGORIES = """category,feature,min,max
 gender,female,1,3
@@ -235,7 +235,7 @@ def test_an_import_without_id_numbers_the_rows(db, consultation):
 
 
 def test_a_shared_instance_imports_whole(db, consultation):
-    folder = SORTITION_DATA / "example_small_20"
+    folder = shared_folder("example_small_20")
     summary = _import(
         consultation,
         (folder / "categories.csv").read_text(encoding="utf-8"),

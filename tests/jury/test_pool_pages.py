@@ -13,7 +13,7 @@ from consultation.jury import members
 from consultation.jury.models import Category, PoolContact, PoolMember, Quota
 from tests import factories
 from tests.jury.factories import make_draw, make_member, make_quotas
-from tests.jury.helpers import SORTITION_DATA
+from tests.jury.helpers import shared_folder
 
 CATEGORIES = "category,feature,min,max\ngender,female,1,3\ngender,male,1,3\n"
 RESPONDENTS = "id,name,gender,email\na1,Ana,female,ana@example.org\nb2,Bob,male,\n"
@@ -220,7 +220,7 @@ def test_staff_import_a_pool(db, admin_client, consultation):
 
 
 def test_a_shared_instance_imports_through_the_page(db, admin_client, consultation):
-    folder = SORTITION_DATA / "example_small_20"
+    folder = shared_folder("example_small_20")
     response = _upload(
         admin_client,
         consultation,

@@ -97,6 +97,12 @@ PAGES: list[Page] = [
     Page("/consultations/utiles-ensemble-2/texte/versions/1"),
     Page("/consultations/utiles-ensemble-2/texte/versions/1/diff/2"),
     Page("/api/v1/consultations/utiles-ensemble-2/bill"),
+    # The citizen jury and the final text (target: at least 25% of the bare endpoint's rate).
+    Page("/consultations/utiles-ensemble-2/jury"),
+    Page("/consultations/utiles-ensemble-2/jury/scrutins/1"),
+    Page("/api/v1/consultations/utiles-ensemble-2/jury"),
+    Page("/consultations/utiles-ensemble-2/texte-final"),
+    Page("/consultations/utiles-ensemble-2/texte-final/envois"),
 ]
 
 HISTORICAL = "utiles-ensemble-2"
@@ -107,8 +113,6 @@ EXPORT_BENCH = "final text: every format, 300 articles and 20,000 proposals in i
 # The shared instance of Flanigan et al. (Nature 2021), read in place next to the checkout.
 SORTITION_LARGE = ROOT.parent / "shared" / "data" / "sortition" / "example_large_200"
 
-# Exports, the jury draw, the tally, the log verification (DESIGN.md section 9), e.g.
-# Operation("jury draw", ("jury", "draw", "utiles-ensemble-2"), budget_s=10.0),
 # `{work}` in an argument is the run's scratch folder, where `write_inputs` puts input files.
 OPERATIONS: list[Operation] = [
     Operation(

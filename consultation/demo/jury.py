@@ -37,7 +37,7 @@ from consultation.jury.models import (
 )
 
 JURY_SIZE = 30
-POOL_SIZE = 300  # per unit of --scale
+POOL_SIZE = 300  # whatever --scale: a larger pool would only slow the draw down
 OPEN_APPLICATIONS = 24
 DECLINED = 2
 DEMO_JUROR_EMAIL = "jure@example.org"
@@ -237,7 +237,7 @@ def _vote(consultation: Consultation, version: BillVersion, rng: random.Random) 
     return casts
 
 
-def load_jury(scale: int, count: Callable[[str, int], None]) -> None:
+def load_jury(count: Callable[[str, int], None]) -> None:
     """Create the demo's jury where it is missing."""
     from consultation.demo.services import HISTORICAL_SLUG, OPEN_SLUG
 
@@ -250,7 +250,7 @@ def load_jury(scale: int, count: Callable[[str, int], None]) -> None:
     rng = random.Random(2022)  # noqa: S311 (the same demo on every machine; no secret here)
     historical = consultations.get(HISTORICAL_SLUG)
     if historical is not None and not _has_quotas(historical):
-        _historical_jury(historical, scale, rng, count)
+        _historical_jury(historical, rng, count)
     opened = consultations.get(OPEN_SLUG)
     if opened is not None and not _has_quotas(opened):
         quotas = _add_quotas(opened)
@@ -269,7 +269,7 @@ def _has_quotas(consultation: Consultation) -> bool:
 
 
 def _historical_jury(
-    consultation: Consultation, scale: int, rng: random.Random, count: Callable[[str, int], None]
+    consultation: Consultation, rng: random.Random, count: Callable[[str, int], None]
 ) -> None:
     bill = find_bill(consultation)
     version = (
@@ -284,7 +284,7 @@ def _historical_jury(
     )
     quotas = _add_quotas(consultation)
     volunteers = _add_volunteers(
-        consultation, quotas, POOL_SIZE * scale, rng, _paris(date(2021, 12, 15), 12)
+        consultation, quotas, POOL_SIZE, rng, _paris(date(2021, 12, 15), 12)
     )
     count("jury pool members", len(volunteers))
     _draw(

@@ -124,8 +124,13 @@ def _organisme_name(index: int, region_name: str, batch: int) -> str:
     return f"{prefix} {region_name}{suffix} (fictif)"
 
 
-def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
-    """Create what is missing of the demo; existing rows are left as they are."""
+def load_demo(
+    scale: int = 1, password: str = DEMO_PASSWORD, *, complete: bool = True
+) -> DemoSummary:
+    """Create what is missing of the demo; existing rows are left as they are.
+
+    Without `complete`, the jury and the final text are left out: their draws, ballots and
+    exports are most of the loading time, which tests of the other domains need not pay."""
     summary = DemoSummary()
     organisations = _load_organisations(scale, summary)
     _load_accounts(organisations, password, summary)
@@ -138,10 +143,11 @@ def load_demo(scale: int = 1, password: str = DEMO_PASSWORD) -> DemoSummary:
     db.session.flush()
     load_bill(scale, summary.count)  # from the accepted proposals just loaded
     db.session.flush()
-    load_jury(scale, summary.count)  # votes on the bill's last version
-    db.session.flush()
-    load_exports(summary.count)  # the final text of the jury's round
-    db.session.flush()
+    if complete:
+        load_jury(summary.count)  # votes on the bill's last version
+        db.session.flush()
+        load_exports(summary.count)  # the final text of the jury's round
+        db.session.flush()
     refresh_statistics(
         "debate",
         "registration",

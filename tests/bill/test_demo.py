@@ -19,7 +19,7 @@ def _historical(db) -> Consultation:
 
 
 def test_the_historical_consultation_has_a_complete_bill_with_two_versions(db, client):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     consultation = _historical(db)
     assert consultation.phase is Phase.REMISE  # the demo did not move the phase
@@ -55,14 +55,14 @@ def test_the_historical_consultation_has_a_complete_bill_with_two_versions(db, c
 
 
 def test_loading_again_adds_nothing(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     counts = (
         db.session.scalar(select(func.count(Bill.id))),
         db.session.scalar(select(func.count(Article.id))),
         db.session.scalar(select(func.count(BillVersion.id))),
     )
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     assert counts == (
         db.session.scalar(select(func.count(Bill.id))),

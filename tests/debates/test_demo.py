@@ -41,7 +41,7 @@ def _count(db, model) -> int:
 
 
 def test_historical_debates_are_held_in_every_region_from_15_november_2021(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     debates = _debates(db, "utiles-ensemble-2")
     assert len(debates) == HISTORICAL_PER_SCALE
@@ -67,7 +67,7 @@ def test_historical_debates_are_held_in_every_region_from_15_november_2021(db):
 
 
 def test_open_consultation_has_upcoming_debates_with_registrations(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     debates = _debates(db, "consultation-ouverte")
     by_status: dict[DebateStatus, list[Debate]] = {}
@@ -107,7 +107,7 @@ def test_open_consultation_has_upcoming_debates_with_registrations(db):
 
 
 def test_registrations_are_well_formed(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     spans = {
         (debate_id, status): (first, last)
@@ -151,10 +151,10 @@ def test_loading_twice_adds_no_debate(app, db):
 
 
 def test_scale_multiplies_debates_and_registrations(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     registrations = _count(db, Registration)
-    load_demo(scale=3)  # adds the second and third batches to the first
+    load_demo(scale=3, complete=False)  # adds the second and third batches to the first
     db.session.commit()
     assert len(_debates(db, "utiles-ensemble-2")) == 3 * HISTORICAL_PER_SCALE
     assert len(_debates(db, "consultation-ouverte")) == 3 * OPEN_PER_SCALE + 2

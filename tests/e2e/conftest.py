@@ -136,10 +136,11 @@ def _demo_password_hash(password: str) -> str:
 
 @pytest.fixture
 def demo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo data (consultations, organisations, accounts), committed for the server."""
+    """The demo data (consultations, organisations, accounts), committed for the server; the
+    jury and the final text are left out (the tests of those pages make their own)."""
     # Argon2 is slow on purpose: hash the demo password once per session, not once per test.
     monkeypatch.setattr(demo_services, "hash_password", _demo_password_hash)
-    demo_services.load_demo()
+    demo_services.load_demo(complete=False)
     db.session.commit()
 
 

@@ -30,7 +30,7 @@ def _proposals(db, slug: str) -> list[Proposal]:
 
 
 def test_the_historical_consultation_has_moderated_proposals_from_every_source(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     proposals = _proposals(db, "utiles-ensemble-2")
     assert len(proposals) == SMALL_DEMO
@@ -70,7 +70,7 @@ def test_the_historical_consultation_has_moderated_proposals_from_every_source(d
 
 
 def test_the_open_consultation_accepts_proposals(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     proposals = _proposals(db, "consultation-ouverte")
     submitted = [p for p in proposals if p.status is ProposalStatus.SUBMITTED]
@@ -83,17 +83,17 @@ def test_the_open_consultation_accepts_proposals(db):
 
 
 def test_loading_again_adds_nothing(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     before = db.session.scalar(select(func.count(Proposal.id)))
-    summary = load_demo()
+    summary = load_demo(complete=False)
     db.session.commit()
     assert "proposals" not in summary.created
     assert db.session.scalar(select(func.count(Proposal.id))) == before
 
 
 def test_demo_proposals_are_searchable(db):
-    load_demo()
+    load_demo(complete=False)
     db.session.commit()
     consultation = db.session.scalar(
         select(Consultation).where(Consultation.slug == "utiles-ensemble-2")

@@ -8,6 +8,7 @@ space is not added, because "?" and ":" also live in addresses and code.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 NBSP = "\u00a0"  # espace insécable, before ":" and inside « »
 NNBSP = "\u202f"  # espace fine insécable, before ";", "!" and "?"
@@ -38,3 +39,8 @@ def split_ordinal(text: str) -> list[tuple[str, bool]]:
         position = match.end()
     runs.append((text[position:], False))
     return [(run, sup) for run, sup in runs if run]
+
+
+def sort_key(name: str) -> str:
+    """Alphabetical order as French readers expect it: accents ignored, "Île" among the I."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -63,11 +62,6 @@ def fr(text: str) -> str:
     """french(), remembered: organisations, regions and debates repeat over thousands of
     sources."""
     return french(text)
-
-
-def sort_key(name: str) -> str:
-    """Alphabetical order as French readers expect it: accents ignored, "Île" among the I."""
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 def source_kind(kind: str) -> str:

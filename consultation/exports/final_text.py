@@ -8,7 +8,6 @@ and the results recorded when the round closed. Only the figures annex reads the
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from consultation.bill.models import BillVersion, DivisionKind
 from consultation.bill.numbering import article_label, article_number, division_label
 from consultation.consultations.models import Consultation
 from consultation.core.errors import Conflict
+from consultation.core.typography import sort_key
 from consultation.debates.models import Debate, DebateStatus
 from consultation.extensions import db
 from consultation.jury.models import WHOLE_TEXT, RoundStatus, VotingRound
@@ -270,11 +270,6 @@ def _headings(content: dict[str, Any]) -> dict[int, str]:
     }
 
 
-def _sort_key(name: str) -> str:
-    """Alphabetical order as French readers expect it: "Île-de-France" among the I."""
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
-
-
 def compute_figures(consultation: Consultation, jurors: int) -> Figures:
     """The consultation's figures as they stand (three queries and those of the bill's
     figures)."""
@@ -285,7 +280,7 @@ def compute_figures(consultation: Consultation, jurors: int) -> Figures:
         .where(Debate.consultation_id == consultation.id, Debate.status == DebateStatus.HELD)
         .group_by(Region.code, Region.name)
     ).all()
-    by_region = sorted(by_region, key=lambda row: _sort_key(row[0]))
+    by_region = sorted(by_region, key=lambda row: sort_key(row[0]))
     return Figures(
         debates_held=figures["debats_tenus"],
         debates_by_region=tuple(RegionDebates(name, count) for name, count in by_region),

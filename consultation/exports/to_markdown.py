@@ -9,39 +9,16 @@ source kinds, dates, numbers) live here too.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from functools import lru_cache
 
-from consultation.core.i18n import PARIS
 from consultation.core.typography import NBSP, french
+from consultation.exports.blocks import ANNEX_FIGURES, ANNEX_PROVENANCE, ANNEX_RESULTS, french_date
+from consultation.exports.blocks import source_kind as source_kind_label
 from consultation.exports.final_text import Article, Division, FinalText, Result
 
-SOURCE_LABELS = {
-    "organisme": "Organisme Hlm",
-    "commission": "Commission de travail de l'USH",
-    "conseil_social": "Conseil social de l'USH",
-    "debat_regional": "Débat régional",
-}
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 WHOLE_TEXT_LABEL = "Ensemble du texte"
-ANNEX_TITLES = (
-    "Annexe 1 – Résultats du vote du jury",
-    "Annexe 2 – Provenance des articles",
-    "Annexe 3 – La consultation en chiffres",
-)
+# The same words as the PDF, ODT and DOCX (`blocks`): one text in every format.
+ANNEX_TITLES = (ANNEX_RESULTS, ANNEX_PROVENANCE, ANNEX_FIGURES)
 RESULT_HEADERS = (
     "Article soumis au vote",
     "Objet",
@@ -53,13 +30,6 @@ RESULT_HEADERS = (
 )
 PROVENANCE_HEADERS = ("Article", "Proposition", "Organisation", "Source", "Région", "Débat")
 NONE = "—"  # an empty cell, so that a reader sees it is empty on purpose
-
-
-def french_date(value: datetime) -> str:
-    """ "17 février 2022", "1er mars 2022", in Paris time."""
-    local = value.astimezone(PARIS)
-    day = "1er" if local.day == 1 else str(local.day)
-    return f"{day} {MONTHS[local.month - 1]} {local.year}"
 
 
 def french_number(value: int) -> str:
@@ -91,10 +61,6 @@ def rounds_summary(text: FinalText) -> str:
         f"{text.quorum_percent} % des jurés ; un article est adopté quand les voix « pour » "
         f"dépassent {text.threshold_percent} % des suffrages exprimés (pour et contre)."
     )
-
-
-def source_kind_label(kind: str) -> str:
-    return SOURCE_LABELS.get(kind, kind)
 
 
 # --- Markdown ------------------------------------------------------------------------------------

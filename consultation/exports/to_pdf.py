@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from markupsafe import Markup, escape
 
-from consultation.core.typography import french
+from consultation.core.typography import french, sort_key
 from consultation.exports import blocks
 from consultation.exports.final_text import Article, Division, FinalText, Source
 
@@ -38,7 +38,7 @@ def _origin_key(source: Source) -> tuple[str, str, str, str]:
 def _origins(articles: list[Article]) -> dict[tuple[str, str, str, str], Origin]:
     """Every distinct origin of the cited proposals, numbered in alphabetical order."""
     keys = {_origin_key(source) for article in articles for source in article.sources}
-    ordered = sorted(keys, key=lambda key: (blocks.sort_key(key[0]), key))
+    ordered = sorted(keys, key=lambda key: (sort_key(key[0]), key))
     return {
         key: Origin(
             number,

@@ -15,20 +15,13 @@ from consultation.core.cache import cached_page
 from consultation.core.errors import DomainError
 from consultation.core.permissions import access, is_admin, public
 from consultation.core.views import acting_user
-from consultation.exports import services
+from consultation.exports import blocks, services
 from consultation.exports.final_text import NotExportable, build_final_text
 from consultation.exports.formats import FORMATS, ZIP
 from consultation.exports.open_data import build_open_data
 from consultation.extensions import db
 
 bp = Blueprint("exports", __name__)
-
-SOURCE_KIND_LABELS = {
-    "organisme": "Organisme Hlm",
-    "commission": "Commission de l'USH",
-    "conseil_social": "Conseil social de l'USH",
-    "debat_regional": "Débat régional",
-}
 
 
 def _published_consultation(slug: str) -> Consultation:
@@ -61,7 +54,7 @@ def final_text(slug: str):
         export=export,
         files=export.files if export else [],
         is_published=services.is_published(consultation),
-        source_kinds=SOURCE_KIND_LABELS,
+        source_kinds=blocks.SOURCE_KINDS,
         format_labels={fmt.name: fmt.label for fmt in (*FORMATS.values(), ZIP)},
     )
 

@@ -22,8 +22,9 @@ BILL = "Proposition de loi"
 MOTIFS = "Exposé des motifs"
 CONTENTS = "Sommaire"
 ANNEX_RESULTS = "Annexe 1 – Résultats du jury citoyen"
-ANNEX_PROVENANCE = "Annexe 2 – Provenance des articles"
-ANNEX_FIGURES = "Annexe 3 – La consultation en chiffres"
+# The bulky provenance comes last, after the figures.
+ANNEX_FIGURES = "Annexe 2 – La consultation en chiffres"
+ANNEX_PROVENANCE = "Annexe 3 – Provenance des articles"
 AUTHOR = "Union sociale pour l'habitat"
 SOURCE_KINDS = {
     "organisme": "Organisme Hlm",
@@ -31,7 +32,7 @@ SOURCE_KINDS = {
     "conseil_social": "Conseil social de l'USH",
     "debat_regional": "Débat régional",
 }
-RESULT_COLUMNS = ("Article voté", "Objet", "Pour", "Contre", "Abstention", "Résultat")
+RESULT_COLUMNS = ("Article voté", "Objet", "Pour", "Contre", "Abstention", "Résultat", "Devient")
 PROVENANCE_COLUMNS = ("Proposition", "Organisation", "Source", "Région", "Débat")
 MONTHS = (
     "janvier",
@@ -69,14 +70,14 @@ def source_kind(kind: str) -> str:
     return SOURCE_KINDS.get(kind, kind)
 
 
-def result_label(result: Result) -> str:
-    """ "adopté – Article 2 (large soutien)", "non adopté", "quorum non atteint"."""
+def result_label(result: Result, with_final_label: bool = True) -> str:
+    """ "adopté – devient l'article 2 (large soutien)", "non adopté", "quorum non atteint"."""
     if not result.quorum_reached:
         return "quorum non atteint"
     if not result.adopted:
         return "non adopté"
     label = "adopté"
-    if result.final_label:
+    if with_final_label and result.final_label:
         label += f" – devient l'{result.final_label.lower()}"
     if result.large_support:
         label += " (large soutien)"
@@ -91,7 +92,18 @@ def result_row(result: Result) -> tuple[str, ...]:
         str(result.pour),
         str(result.contre),
         str(result.abstention),
-        result_label(result),
+        # The new number in a column of its own: one line per article in the tables.
+        result_label(result, with_final_label=False),
+        result.final_label or "",
+    )
+
+
+def result_sentence(result: Result) -> str:
+    """ "22 pour, 5 contre, 2 abstentions : adopté – devient l'article 1er (large soutien)"."""
+    plural = "s" if result.abstention > 1 else ""
+    return french(
+        f"{result.pour} pour, {result.contre} contre, {result.abstention} abstention{plural} : "
+        f"{result_label(result)}"
     )
 
 

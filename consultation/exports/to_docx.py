@@ -227,10 +227,17 @@ def render(text: FinalText) -> bytes:
         tables,
         blocks.RESULT_COLUMNS,
         [blocks.result_row(result) for result in text.results],
-        (700, 1900, 400, 400, 500, 1100),
+        (600, 1650, 350, 350, 500, 900, 650),
         numeric=frozenset({2, 3, 4}),
     )
     document.add_paragraph().add_run(blocks.whole_text_summary(text)).bold = True
+
+    _heading(document, blocks.ANNEX_FIGURES, 1, page_break=True)
+    for caption, figure_rows in blocks.figures_rows(text).items():
+        _heading(document, caption, 2)
+        _table(
+            document, tables, (caption, "Nombre"), figure_rows, (3500, 1500), numeric=frozenset({1})
+        )
 
     _heading(document, blocks.ANNEX_PROVENANCE, 1, page_break=True)
     rows = [
@@ -252,13 +259,6 @@ def render(text: FinalText) -> bytes:
         rows,
         (600, 1400, 1100, 700, 600, 600),
     )
-
-    _heading(document, blocks.ANNEX_FIGURES, 1, page_break=True)
-    for caption, figure_rows in blocks.figures_rows(text).items():
-        _heading(document, caption, 2)
-        _table(
-            document, tables, (caption, "Nombre"), figure_rows, (3500, 1500), numeric=frozenset({1})
-        )
 
     output = io.BytesIO()
     document.save(output)

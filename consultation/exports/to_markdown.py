@@ -18,7 +18,7 @@ from consultation.exports.final_text import Article, Division, FinalText, Result
 
 WHOLE_TEXT_LABEL = "Ensemble du texte"
 # The same words as the PDF, ODT and DOCX (`blocks`): one text in every format.
-ANNEX_TITLES = (ANNEX_RESULTS, ANNEX_PROVENANCE, ANNEX_FIGURES)
+ANNEX_TITLES = (ANNEX_RESULTS, ANNEX_FIGURES, ANNEX_PROVENANCE)
 RESULT_HEADERS = (
     "Article soumis au vote",
     "Objet",
@@ -255,7 +255,7 @@ def render(text: FinalText) -> bytes:
         _division(division, 3, out)
     out += ["## Annexes", ""]
     for title, lines in zip(
-        ANNEX_TITLES, (_results(text), _provenance(text), _figures(text)), strict=True
+        ANNEX_TITLES, (_results(text), _figures(text), _provenance(text)), strict=True
     ):
         out += [f"### {title}", "", *lines, ""]
     return ("\n".join(out).rstrip() + "\n").encode()

@@ -331,6 +331,11 @@ def render(text: FinalText) -> bytes:
     )
     writer.paragraph([(blocks.whole_text_summary(text), "Strong_20_Emphasis")])
 
+    writer.heading(1, [(blocks.ANNEX_FIGURES, None)], "H1_Break")
+    for number, (caption, figure_rows) in enumerate(blocks.figures_rows(text).items(), start=1):
+        writer.heading(2, [(caption, None)])
+        writer.table(f"Chiffres{number}", (caption, "Nombre"), figure_rows, numeric=frozenset({1}))
+
     writer.heading(1, [(blocks.ANNEX_PROVENANCE, None)], "H1_Break")
     rows = []
     for article in text.all_articles():
@@ -346,11 +351,6 @@ def render(text: FinalText) -> bytes:
                 )
             )
     writer.table("Provenance", ("Article", *blocks.PROVENANCE_COLUMNS), rows)
-
-    writer.heading(1, [(blocks.ANNEX_FIGURES, None)], "H1_Break")
-    for number, (caption, figure_rows) in enumerate(blocks.figures_rows(text).items(), start=1):
-        writer.heading(2, [(caption, None)])
-        writer.table(f"Chiffres{number}", (caption, "Nombre"), figure_rows, numeric=frozenset({1}))
 
     # Every table declares its columns already: odfdo's check of each row before saving
     # takes seconds on a large provenance table.

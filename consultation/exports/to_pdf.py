@@ -3,8 +3,13 @@ contents with page numbers, running title, French hyphenation, embedded fonts)."
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
@@ -58,18 +63,18 @@ def _cited(
     paragraph, each with its number, its title (unless the text is huge) and its origin's
     number."""
     if not with_titles:
-        # Grouped by origin, each number is written once: "[3] nos 101, 104 ; [7] no 102".
+        # Grouped by origin, each number written once: "[3] 101, 104 ; [7] 102" (the legend
+        # says what the numbers are: glyphs are what WeasyPrint spends its time drawing).
         by_origin: dict[int, list[int]] = {}
         for source in article.sources:
             number = origins[_origin_key(source)].number
             by_origin.setdefault(number, []).append(source.proposal_id)
-        return Markup(" ; ").join(
-            Markup("[{origin}]\u00a0{prefix}\u00a0{ids}").format(
-                origin=origin,
-                prefix="nos" if len(ids) > 1 else "n°",
-                ids=", ".join(str(i) for i in sorted(ids)),
+        # Numbers only, so plain strings: Markup.format would take a second on 20,000.
+        return Markup(  # noqa: S704 (integers and fixed punctuation only)
+            " ; ".join(
+                f"[{origin}]\u00a0{', '.join(str(i) for i in sorted(ids))}"
+                for origin, ids in sorted(by_origin.items())
             )
-            for origin, ids in sorted(by_origin.items())
         )
     return Markup(" ; ").join(
         Markup("n°\u00a0{id}\u2002{title}\u00a0[{origin}]").format(
@@ -111,34 +116,48 @@ class _LocalFetcher:
 
 
 MAX_TITLED_SOURCES = 3000
+PROVENANCE_TEMPLATE = "exports/pdf_provenance.html"
+WORKER = "consultation.exports.pdf_worker"
 
 
-def render_html(text: FinalText) -> str:
-    """The HTML the PDF is laid out from (needs an application context, not a request: the
-    page's context processors are left out, as the document has no visitor)."""
+def _context(text: FinalText) -> dict[str, Any]:
     articles = text.all_articles()
     origins = _origins(articles)
     # Laying out 20,000 titles would take most of the time: past a few thousand, the PDF cites
     # the proposals by number (their titles are in every other format and on the web).
-    with_titles = sum(len(article.sources) for article in articles) <= MAX_TITLED_SOURCES
-    return current_app.jinja_env.get_template(TEMPLATE).render(
-        text=text,
-        b=blocks,
-        french=french,
-        label=_label,
-        body=blocks.html,
-        date=blocks.french_date(text.dated),
-        articles=articles,
-        origins=list(origins.values()),
-        cited=lambda article: _cited(article, origins, with_titles),
-        with_titles=with_titles,
-        outline=_outline(text),
+    with_titles = _cited_count(text) <= MAX_TITLED_SOURCES
+    return {
+        "text": text,
+        "b": blocks,
+        "french": french,
+        "label": _label,
+        "body": blocks.html,
+        "date": blocks.french_date(text.dated),
+        "articles": articles,
+        "origins": list(origins.values()),
+        "cited": lambda article: _cited(article, origins, with_titles),
+        "with_titles": with_titles,
+        "outline": _outline(text),
         # A long text's contents list its divisions; a short one, or one without divisions,
         # its articles too.
-        toc_articles=not text.divisions or len(articles) <= TOC_ARTICLES,
-        results=[blocks.result_row(result) for result in text.results],
-        figures=blocks.figures_rows(text),
-    )
+        "toc_articles": not text.divisions or len(articles) <= TOC_ARTICLES,
+        "figures": blocks.figures_rows(text),
+    }
+
+
+def _cited_count(text: FinalText) -> int:
+    return sum(len(article.sources) for article in text.all_articles())
+
+
+def render_html(text: FinalText) -> str:
+    """The HTML of the text without its provenance annex (needs an application context, not a
+    request: the page's context processors are left out, as the document has no visitor)."""
+    return current_app.jinja_env.get_template(TEMPLATE).render(_context(text))
+
+
+def render_provenance_html(text: FinalText) -> str:
+    """The HTML of the provenance annex, a document of its own."""
+    return current_app.jinja_env.get_template(PROVENANCE_TEMPLATE).render(_context(text))
 
 
 @dataclass(frozen=True)
@@ -172,14 +191,52 @@ def _outline(text: FinalText) -> list[Entry]:
     return entries
 
 
-def render(text: FinalText) -> bytes:
-    """The final text as a PDF document."""
+def write_pdf(html: str, static: str) -> bytes:
+    """One HTML document laid out and written as PDF (a function of strings: pdf_worker runs it
+    in another process)."""
     from weasyprint import CSS, HTML
 
-    static = current_app.static_folder or ""
     fetcher = _LocalFetcher(static)
     stylesheet = CSS(filename=str(Path(static) / STYLESHEET), url_fetcher=fetcher)
-    document = HTML(
-        string=render_html(text), base_url=Path(static).as_uri() + "/", url_fetcher=fetcher
-    )
+    document = HTML(string=html, base_url=Path(static).as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[stylesheet])
+
+
+def render(text: FinalText) -> bytes:
+    """The final text as a PDF document: the text and its first annexes, then the provenance
+    annex, paginated from I. WeasyPrint lays out one page after the other on one core: for a
+    large text the provenance annex is laid out at the same time by another process."""
+    static = current_app.static_folder or ""
+    main_html, provenance_html = render_html(text), render_provenance_html(text)
+    if _cited_count(text) <= MAX_TITLED_SOURCES:
+        return _combine(write_pdf(main_html, static), write_pdf(provenance_html, static))
+    with tempfile.TemporaryDirectory(prefix="pdf-") as folder:
+        source = Path(folder) / "provenance.html"
+        source.write_text(provenance_html, encoding="utf-8")
+        # A new interpreter rather than a fork: it inherits none of this process's threads,
+        # locks or connections, and needs nothing but the file and the static folder.
+        command = [sys.executable, "-m", WORKER, str(source), static]
+        # A fixed command, no shell: nothing of the text reaches the arguments.
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
+        try:
+            main = write_pdf(main_html, static)
+        finally:
+            provenance, errors = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"The provenance annex failed: {errors.decode(errors='replace')[-500:]}")
+    return _combine(main, provenance)
+
+
+def _combine(main: bytes, provenance: bytes) -> bytes:
+    """The two documents as one PDF, with the bookmarks of both and page labels that match the
+    printed numbers (1, 2… then I, II…)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(main))
+    first_annex_page = len(writer.pages)
+    writer.append(PdfReader(io.BytesIO(provenance)), import_outline=True)
+    writer.set_page_label(0, first_annex_page - 1, style="/D", start=1)
+    writer.set_page_label(first_annex_page, len(writer.pages) - 1, style="/R", start=1)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

@@ -82,7 +82,18 @@ def test_pdf_table_of_contents_gives_page_numbers(pdf_text) -> None:
     _, reader, _ = pdf_text
     contents = reader.pages[1].extract_text()
     assert blocks.CONTENTS in contents
-    assert re.search(rf"{re.escape(blocks.ANNEX_FIGURES)}\s*\.+\s*{len(reader.pages)}", contents)
+    # The figures end the text's pages; the provenance annex follows, paginated from I.
+    labels = reader.page_labels
+    text_pages = labels.index("I")
+    assert labels[:text_pages] == [str(n) for n in range(1, text_pages + 1)]
+    assert labels[text_pages:] == ["I", "II", "III", "IV", "V"][: len(labels) - text_pages]
+    assert re.search(rf"{re.escape(blocks.ANNEX_FIGURES)}\s*\.+\s*{text_pages}\b", contents)
+    assert re.search(rf"{re.escape(blocks.ANNEX_PROVENANCE)}\s*\.+\s*I\b", contents)
+    provenance = reader.pages[text_pages].extract_text()
+    assert blocks.ANNEX_PROVENANCE in provenance and "annexe 3 – page I / I" in provenance
+    assert [item.title for item in reader.outline if not isinstance(item, list)][-1] == (
+        blocks.ANNEX_PROVENANCE
+    )
 
 
 def test_pdf_embeds_its_fonts(pdf_text) -> None:
@@ -215,7 +226,7 @@ def test_docx_has_heading_styles_the_title_and_the_superscript() -> None:
 
 def test_docx_tables_and_properties() -> None:
     document = _docx(sample_final_text(3, 2, 1, 2))
-    results, provenance, *figures = document.tables
+    results, *figures, provenance = document.tables
     assert [cell.text for cell in results.rows[0].cells][:3] == ["Article voté", "Objet", "Pour"]
     assert len(results.rows) == 1 + 4
     assert results.style.name == "Table Grid"
@@ -271,13 +282,32 @@ def test_french_dates_and_results() -> None:
     assert blocks.label_runs("TITRE Ier") == [("TITRE I", False), ("er", True)]
 
 
+def test_a_large_text_lays_out_its_provenance_annex_in_another_process(app, monkeypatch):
+    monkeypatch.setattr(to_pdf, "MAX_TITLED_SOURCES", 2)
+    with app.app_context():
+        data = to_pdf.render(sample_final_text(3, 2, 0, 1))
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert reader.page_labels[-1] == "I"
+    provenance = reader.pages[-1].extract_text()
+    assert blocks.ANNEX_PROVENANCE in provenance and "Leurs titres figurent" in provenance
+    assert blocks.ANNEX_FIGURES in reader.pages[-2].extract_text()
+
+
+def test_a_failed_provenance_process_fails_the_pdf_with_its_reason(app, monkeypatch):
+    monkeypatch.setattr(to_pdf, "MAX_TITLED_SOURCES", 2)
+    monkeypatch.setattr(to_pdf, "WORKER", "consultation.exports.no_such_module")
+    with app.app_context(), pytest.raises(RuntimeError, match="No module named"):
+        to_pdf.render(sample_final_text(3, 2, 0, 1))
+
+
 def test_a_huge_provenance_annex_cites_proposals_by_number(app):
     """Past a few thousand sources the PDF drops the titles, which the other formats keep."""
     from consultation.exports import to_pdf
 
     with app.app_context():
-        html = to_pdf.render_html(sample_final_text(60, 60, 0, 2))
+        html = to_pdf.render_provenance_html(sample_final_text(60, 60, 0, 2))
     assert "Proposition 1.0" not in html and "Leurs titres figurent" in html
+    assert "[1]\u00a0100" in html  # an origin, then its proposals' numbers
     with app.app_context():
-        html = to_pdf.render_html(sample_final_text(3, 2, 0, 1))
+        html = to_pdf.render_provenance_html(sample_final_text(3, 2, 0, 1))
     assert "Proposition 1.0" in html

@@ -152,10 +152,10 @@ def test_the_akn_structure_has_preface_preamble_divisions_and_annexes():
     assert "<conclusions>" in xml.decode()
 
 
-def test_the_akn_annexes_list_results_provenance_and_figures():
+def test_the_akn_annexes_list_results_figures_and_provenance():
     text = sample_final_text(3, 2, 1, 2)
     root = _tree(to_akn.render(text))
-    results, provenance, figures = (
+    results, figures, provenance = (
         att.find(".//akn:mainBody", AKN) for att in root.findall(".//akn:attachment", AKN)
     )
     rows = ["".join(row.itertext()) for row in results.findall(".//akn:tr", AKN)]

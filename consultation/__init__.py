@@ -59,10 +59,20 @@ def _load_models() -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from consultation.core import cache, database, i18n, jobs, permissions, security, templating
+    from consultation.core import (
+        cache,
+        database,
+        i18n,
+        jobs,
+        logs,
+        permissions,
+        security,
+        templating,
+    )
     from consultation.core.errors import register_error_handlers
     from consultation.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
+    logs.init_app(app)  # first: the request id is there for everything that logs
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)

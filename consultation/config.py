@@ -28,6 +28,8 @@ class Config:
     instance_path: Path = field(default_factory=lambda: Path("instance"))
     proxy_count: int = 0
     query_count_header: bool = False
+    log_format: str = "text"
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], instance_path: Path) -> Config:
@@ -51,6 +53,8 @@ class Config:
             instance_path=instance_path,
             proxy_count=int(environ.get("PROXY_COUNT", "0")),
             query_count_header=environ.get("QUERY_COUNT_HEADER") == "1",
+            log_format=_log_format(environ, environment),
+            log_level=_log_level(environ),
         )
 
     @property
@@ -76,6 +80,8 @@ class Config:
             "BASE_URL": self.base_url,
             "PROXY_COUNT": self.proxy_count,
             "QUERY_COUNT_HEADER": self.query_count_header,
+            "LOG_FORMAT": self.log_format,
+            "LOG_LEVEL": self.log_level,
             "SESSION_COOKIE_SECURE": secure,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
@@ -123,3 +129,22 @@ def _instance_secret_key(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_format(environ: Mapping[str, str], environment: str) -> str:
+    """`LOG_FORMAT`: one JSON object per line by default in production, text elsewhere."""
+    value = environ.get("LOG_FORMAT") or ("json" if environment == "production" else "text")
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    return value
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    value = (environ.get("LOG_LEVEL") or "INFO").upper()
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    return value

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from consultation.core import audit
+from consultation.core.logs import request_id
 from consultation.extensions import db
 
 
@@ -93,9 +94,15 @@ def error_response(status: int, message: object = None) -> tuple[Response | str,
     """Render an error as JSON or as a French page, with the right status code."""
     title = str(ERROR_TITLES.get(status, ERROR_TITLES[500 if status >= 500 else 400]))
     detail = str(message or ERROR_MESSAGES.get(status, ERROR_MESSAGES[400]))
+    # The request's id lets the team find the log lines of what went wrong.
+    reference = request_id()
     if wants_json():
-        return jsonify(error={"status": status, "title": title, "message": detail}), status
-    return render_template("errors/error.html", status=status, title=title, message=detail), status
+        body = {"status": status, "title": title, "message": detail, "request_id": reference}
+        return jsonify(error=body), status
+    page = render_template(
+        "errors/error.html", status=status, title=title, message=detail, reference=reference
+    )
+    return page, status
 
 
 def record_refusal(status: int) -> None:

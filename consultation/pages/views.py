@@ -13,14 +13,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from consultation.accounts.models import Invitation, Organisation, Role, User
 from consultation.consultations.models import PHASE_LABELS, Consultation
 from consultation.consultations.services import find_current_consultation
 from consultation.core.audit import AuditEntry
 from consultation.core.cache import cached_page
-from consultation.core.jobs import queue_name
+from consultation.core.health import health
 from consultation.core.models import utcnow
 from consultation.core.pagination import paginate
 from consultation.core.permissions import access, has_role, is_admin, public
@@ -44,21 +44,12 @@ def index():
 @bp.route("/healthz")
 @access(public)
 def healthz():
-    """Liveness and database check, for load balancers and monitoring."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:  # any failure means the database is unreachable
-        current_app.logger.exception("Health check: the database does not answer")
-        database = "unavailable"
-    healthy = database == "ok"
-    body = {
-        "status": "ok" if healthy else "error",
-        "database": database,
-        "jobs": queue_name(),
-        "time": utcnow().isoformat(),
-    }
-    return jsonify(body), 200 if healthy else 503
+    """Liveness and dependency checks (database, job queue, Redis), for load balancers."""
+    checks, healthy = health()
+    body = {"status": "ok" if healthy else "error", **checks, "time": utcnow().isoformat()}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200 if healthy else 503
 
 
 @bp.route("/langue/<code>")

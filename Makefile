@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app consultation
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 TRANSLATIONS := $(patsubst %.po,%.mo,$(wildcard consultation/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: install run test lint bench translations extract-messages worker clean e2e-deps
+.PHONY: install run test lint bench audit translations extract-messages worker clean e2e-deps
 
 install: $(STAMP) $(TRANSLATIONS)
 
@@ -63,6 +63,13 @@ test: lint e2e-deps
 # Load the public pages of a scaled demo (bench/README.md), e.g. BENCH_ARGS="--scale 1 --duration 3".
 # wrk is installed when missing and we are root; otherwise bench/run.py says how to get it.
 BENCH_ARGS ?=
+# Known vulnerabilities of the pinned dependencies (needs the network: PyPI's JSON API). pip-audit
+# lives in a venv of its own, so that its dependencies never mix with the application's.
+AUDIT_VENV := .venv-audit
+audit:
+	test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/pip install --quiet pip-audit==2.10.1; }
+	$(AUDIT_VENV)/bin/pip-audit --requirement constraints.txt --no-deps --disable-pip --strict --progress-spinner off
+
 bench: install
 	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		export DEBIAN_FRONTEND=noninteractive; \
@@ -71,4 +78,4 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(AUDIT_VENV) instance .pytest_cache .ruff_cache

@@ -162,3 +162,16 @@ class Visitor:
             server, "/connexion", "/connexion", {"email": email, "password": password}
         )
         assert answer.status in (302, 303), (answer.status, answer.text[:500])
+
+
+def worker_pids(server: AppServer) -> list[int]:
+    """The gunicorn workers of a server: the children of its master process."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.process.pid:
+            children.append(int(stat.parent.name))
+    return children

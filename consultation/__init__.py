@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from consultation.accounts.cli import users_cli
+    from consultation.backups.cli import backup_cli
     from consultation.bill.cli import bill_cli
     from consultation.demo.cli import demo_cli
     from consultation.exports.cli import dispatch_cli, export_cli
@@ -147,3 +148,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(jury_cli)
     app.cli.add_command(dispatch_cli)
     app.cli.add_command(export_cli)
+    app.cli.add_command(backup_cli)

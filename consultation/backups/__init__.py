@@ -1,0 +1,1 @@
+"""Consistent online backups of the database, and their restore."""

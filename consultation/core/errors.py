@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -66,6 +68,7 @@ ERROR_TITLES = {
     413: _l("File too large"),
     429: _l("Too many attempts"),
     500: _l("Server error"),
+    507: _l("Storage full"),
 }
 
 ERROR_MESSAGES = {
@@ -79,6 +82,10 @@ ERROR_MESSAGES = {
     413: _l("The file you sent is too large."),
     429: _l("Too many attempts in a short time. Wait a minute, then try again."),
     500: _l("Something went wrong on our side. The team has been told; please try again later."),
+    507: _l(
+        "The server has no room left to store this. Nothing was saved; the team has been told. "
+        "Please try again later."
+    ),
 }
 
 
@@ -152,6 +159,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         db.session.rollback()  # the error page must not run in a failed transaction
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            # A full disk (an upload spooled to a file, an export's working files): the request's
+            # work was rolled back; say so rather than "something went wrong".
+            app.logger.error("Disk full on %s %s", request.method, request.path, exc_info=error)
+            return error_response(507)
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500)

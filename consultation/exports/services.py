@@ -3,6 +3,7 @@ SHA-256 so that every app server serves, and every dispatch sends, the same byte
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import zipfile
@@ -15,6 +16,7 @@ from sqlalchemy.orm import selectinload, undefer
 from consultation.accounts.models import User
 from consultation.consultations.models import Consultation, Phase
 from consultation.core import audit
+from consultation.core.audit import AuditEntry
 from consultation.core.jobs import job
 from consultation.core.models import utcnow
 from consultation.exports.final_text import FinalText, build_final_text
@@ -24,6 +26,7 @@ from consultation.extensions import db
 
 PUBLISHED_PHASES = (Phase.REMISE, Phase.ARCHIVED)
 CHECKSUMS_NAME = "SHA256SUMS"
+EXPORT_FAILED = "export.failed"
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,40 @@ def export_job(consultation_id: int, actor_id: int | None) -> None:
     actor = db.session.get(User, actor_id) if actor_id is not None else None
     if consultation is None:
         return
-    export_final_text(consultation, actor, utcnow())
-    db.session.commit()
+    try:
+        export_final_text(consultation, actor, utcnow())
+        db.session.commit()
+    except Exception as error:
+        # Staff see on the page that the export they asked for failed (the job queue logs it).
+        db.session.rollback()
+        disk_full = isinstance(error, OSError) and error.errno == errno.ENOSPC
+        reason = "disk_full" if disk_full else type(error).__name__
+        audit.record(EXPORT_FAILED, consultation, actor=actor, reason=reason)
+        db.session.commit()
+        raise
+
+
+def last_export_failure(consultation: Consultation) -> AuditEntry | None:
+    """The export that failed after the last one that worked, if any."""
+    query = (
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == EXPORT_FAILED,
+            AuditEntry.object_type == Consultation.__name__,
+            AuditEntry.object_id == str(consultation.id),
+        )
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+    failure = db.session.scalar(query)
+    latest = db.session.scalar(
+        select(func.max(FinalTextExport.created_at)).where(
+            FinalTextExport.consultation_id == consultation.id
+        )
+    )
+    if failure is None or (latest is not None and latest >= failure.created_at):
+        return None
+    return failure
 
 
 def latest_export(consultation: Consultation) -> FinalTextExport | None:

@@ -46,12 +46,14 @@ def final_text(slug: str):
     else:
         reason = None
     export = services.latest_export(consultation)
+    failure = services.last_export_failure(consultation) if is_admin(current_user) else None
     return render_template(
         "exports/final_text.html",
         consultation=consultation,
         text=text,
         reason=reason,
         export=export,
+        failure=failure,
         files=export.files if export else [],
         is_published=services.is_published(consultation),
         source_kinds=blocks.SOURCE_KINDS,

@@ -25,6 +25,8 @@ class Recorder:
         self.messages: list[tuple[list[str], bytes]] = []
         self.refused: set[str] = set()
         self.delay = 0.0
+        self.controller: Controller | None = None
+        self.drop_data = False  # answer the next DATA with "421 closing", as a dying server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refused:
@@ -33,10 +35,24 @@ class Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.drop_data:
+            self.drop_data = False
+            return "421 4.3.2 Service shutting down, closing transmission channel"
         if self.delay:
             await asyncio.sleep(self.delay)
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
+
+    def stop(self) -> None:
+        """The server goes down (connections are refused)."""
+        assert self.controller is not None
+        self.controller.stop()
+        self.controller = None
+
+    def start_again(self, port: int) -> None:
+        """The server comes back on the same port, keeping what it accepted."""
+        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.controller.start()
 
     def parsed(self) -> list[email.message.EmailMessage]:
         return [
@@ -53,10 +69,11 @@ def smtp(app) -> Iterator[Recorder]:
     """A real SMTP server on 127.0.0.1, and MAIL_URL pointing to it."""
     recorder = Recorder()
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
+    recorder.controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    recorder.controller.start()
     app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
     try:
         yield recorder
     finally:
-        controller.stop()
+        if recorder.controller is not None:
+            recorder.controller.stop()

@@ -9,6 +9,7 @@ import email.policy
 import hashlib
 import threading
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -178,6 +179,35 @@ def test_a_server_that_is_down_leaves_the_dispatch_pending_and_retry_due_sends_i
     result = runner.invoke(args=["dispatch", "retry-due"])
     assert "0 due dispatch(es) queued." in result.output
     assert len(smtp.messages) == 1
+
+
+def test_a_server_stopped_during_a_dispatch_sends_the_rest_later_and_nothing_twice(
+    app, db, smtp, remise
+):
+    _consultation, export, first, second = remise
+    dispatches = _queue(db, export, [first, second])
+    services.deliver_dispatch(dispatches[0].id, LINK)
+    smtp.stop()  # the server goes down between the two messages
+    services.deliver_dispatch(dispatches[1].id, LINK)
+    assert _dispatch(db, first).status is DispatchStatus.SENT
+    stranded = _dispatch(db, second)
+    assert stranded.status is DispatchStatus.PENDING and stranded.attempts == 1
+    # It comes back, but dies in the middle of the next message (421 after DATA).
+    smtp.start_again(urlsplit(app.config["MAIL_URL"]).port)
+    smtp.drop_data = True
+    stranded.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["dispatch", "retry-due"])
+    stranded = _dispatch(db, second)
+    assert stranded.status is DispatchStatus.PENDING and stranded.attempts == 2
+    assert "421" in stranded.last_error
+    stranded.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    result = runner.invoke(args=["dispatch", "retry-due"])
+    assert "1 due dispatch(es) queued." in result.output  # only the one not delivered
+    assert _dispatch(db, second).status is DispatchStatus.SENT
+    assert len(smtp.to(first.email)) == 1 and len(smtp.to(second.email)) == 1
 
 
 def test_back_off_then_failed_after_the_last_attempt_and_staff_retry(

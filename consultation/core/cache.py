@@ -37,7 +37,14 @@ VOLATILE_TABLES = {
     "invitation",
     "password_reset",
     "proposal_import",
+    # A round's ballots and log are shown only once it has closed (and closing it changes the
+    # round's row, which is not volatile): a vote leaves every cached page valid.
+    "ballot",
+    "ballot_log_entry",
 }
+# An execution option for an UPDATE of a public table that changes nothing anonymous pages show
+# (a vote's counter on its round): it leaves cached pages valid.
+INVISIBLE_WRITE = "invisible_to_visitors"
 CACHEABLE_STATUSES = {200, 301, 302}
 SHARED_HEADERS = {"Content-Type", "Location"}
 TOKEN_PLACEHOLDER = b"__csrf_token_placeholder__"
@@ -78,6 +85,8 @@ def _after_flush(session: Session, _context: Any) -> None:
 def _on_orm_execute(state: ORMExecuteState) -> None:
     """Bulk UPDATE, DELETE and INSERT statements bypass the flush: look at their table."""
     if state.is_update or state.is_delete or state.is_insert:
+        if state.execution_options.get(INVISIBLE_WRITE):
+            return
         table = getattr(state.statement, "table", None)
         if table is not None and _touches_public_data({table.name}):
             state.session.info[_CHANGED] = True

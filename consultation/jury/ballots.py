@@ -39,6 +39,7 @@ from consultation.bill.models import Bill, BillVersion
 from consultation.bill.versions import canonical_json, walk_snapshot
 from consultation.consultations.models import Consultation, Phase
 from consultation.core import audit
+from consultation.core.cache import INVISIBLE_WRITE
 from consultation.core.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound
 from consultation.extensions import db
 from consultation.jury.models import (
@@ -202,7 +203,8 @@ def close_round(voting_round: VotingRound, actor: User | None, now: datetime) ->
         .where(VotingRound.id == voting_round.id, VotingRound.status == RoundStatus.OPEN)
         .values(log_length=VotingRound.log_length)
         .returning(VotingRound.log_length, VotingRound.log_head)
-        .execution_options(synchronize_session=False)
+        # Visitors see a round's log only once it has closed: a vote keeps cached pages.
+        .execution_options(synchronize_session=False, **{INVISIBLE_WRITE: True})
     ).one_or_none()
     if locked is None:
         raise InvalidTransition(_l("This round was closed at the same moment."))
@@ -284,7 +286,8 @@ def cast_ballot(
         .where(VotingRound.id == voting_round.id, VotingRound.status == RoundStatus.OPEN)
         .values(log_length=VotingRound.log_length + 1)
         .returning(VotingRound.log_length, VotingRound.log_head)
-        .execution_options(synchronize_session=False)
+        # Visitors see a round's log only once it has closed: a vote keeps cached pages.
+        .execution_options(synchronize_session=False, **{INVISIBLE_WRITE: True})
     ).one_or_none()
     if locked is None:
         raise Conflict(_l("This round is closed: votes are no longer accepted."))
@@ -317,7 +320,7 @@ def cast_ballot(
         update(VotingRound)
         .where(VotingRound.id == voting_round.id)
         .values(log_head=digest)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{INVISIBLE_WRITE: True})
     )
     db.session.flush()
     set_committed_value(voting_round, "log_length", seq)

@@ -171,3 +171,23 @@ def test_a_page_that_time_alone_changes_is_not_served_past_its_moment(app, db, c
     monkeypatch.setattr("consultation.core.cache.utcnow", lambda: later)
     monkeypatch.setattr("consultation.debates.views.utcnow", lambda: later)
     assert 'name="email"' not in client.get(url).get_data(as_text=True)
+
+
+def test_a_vote_keeps_the_cached_pages_and_closing_the_round_does_not(db):
+    """Visitors see a round's ballots only once it has closed: 100 jurors voting must not
+    empty the page cache 25 times a second."""
+    from consultation.core.models import utcnow
+    from consultation.jury import ballots
+    from consultation.jury.models import Choice
+    from tests.jury.factories import open_voting_round
+
+    voting_round, (juror,) = open_voting_round(jurors=1, articles=1)
+    db.session.commit()
+    before = current_version()
+    item = ballots.round_items(voting_round)[0][0]
+    ballots.cast_ballot(voting_round, juror, item, Choice.POUR, utcnow())
+    db.session.commit()
+    assert current_version() == before
+    ballots.close_round(voting_round, None, utcnow())
+    db.session.commit()
+    assert current_version() == before + 1

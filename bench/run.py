@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import jury_votes
+import load as load_test
 from harness import (
     BENCH_DIR,
     ROOT,
@@ -284,6 +285,22 @@ def vote_load(work: Path, database_url: str | None) -> list[OperationResult]:
     return [OperationResult(jury_votes.NAME, elapsed, None, result.ok, result.summary())]
 
 
+def two_servers_load(work: Path, database_url: str | None) -> list[OperationResult]:
+    """200 visitors and 100 jurors on two app servers (bench/load.py): one row, judged on its
+    own targets (no error, no ballot lost or doubled); none without PostgreSQL and Redis."""
+    print(f"== {load_test.NAME}", flush=True)
+    started = time.perf_counter()
+    try:
+        result = load_test.run(work, database_url)
+    except BenchError as error:
+        elapsed = time.perf_counter() - started
+        return [OperationResult(load_test.NAME, elapsed, None, False, str(error))]
+    if result is None:
+        return []
+    elapsed = time.perf_counter() - started
+    return [OperationResult(load_test.NAME, elapsed, None, result.ok, result.summary())]
+
+
 def runnable(operations: Sequence[Operation]) -> list[Operation]:
     """The operations whose outside input is there; the others are skipped, with a message."""
     kept = []
@@ -422,6 +439,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="leave out the 100 jurors voting at once (bench/jury_votes.py, about a minute)",
     )
+    parser.add_argument(
+        "--skip-load",
+        action="store_true",
+        help="leave out the load test of two app servers (bench/load.py, about three minutes)",
+    )
     args = parser.parse_args(argv)
     if args.scale < 1 or args.duration < 1 or args.connections < 1:
         parser.error("--scale, --duration and --connections must be positive")
@@ -485,6 +507,8 @@ def bench(args: argparse.Namespace, work: Path) -> int:
     operations = [demo, *(run_operation(env, op, work) for op in runnable(OPERATIONS))]
     if not args.skip_jury_votes:
         operations.extend(vote_load(work, args.database_url))
+    if not args.skip_load:
+        operations.extend(two_servers_load(work, args.database_url))
     grown = scale_growth(small, page_results)
     machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": warn_if_busy()}
     return report(args, database, machine, bare, page_results, operations, grown)

@@ -65,6 +65,15 @@ class PasswordChangeForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
+class EraseAccountForm(FlaskForm):
+    """Erase one's own account: the password, typed again, confirms it."""
+
+    password = PasswordField(
+        _l("Your password, to confirm"),
+        validators=[DataRequired(message=_l("Type your password to confirm.")), Length(max=200)],
+    )
+
+
 class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     display_name = StringField(
         _l("Your name as others will see it"), validators=[DataRequired(), Length(max=200)]

@@ -19,6 +19,10 @@ from consultation.core.models import (
     utcnow,
 )
 
+# Erased accounts and records get an address under this reserved, non-routable domain
+# (RFC 2606): no message can reach it, and real addresses under it are refused.
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+
 
 class OrganisationKind(enum.StrEnum):
     ORGANISME = "organisme"
@@ -114,6 +118,11 @@ class User(TimestampMixin, Base):
     @property
     def region_code(self) -> str | None:
         return self.organisation.region_code if self.organisation else None
+
+    @property
+    def is_erased(self) -> bool:
+        """Erased at its owner's request: the row stays only for what refers to it."""
+        return self.email.endswith("@" + ERASED_EMAIL_DOMAIN)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -83,6 +83,16 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is the account's (an account without one matches nothing; the hash
+    is checked anyway, so that the answer takes the same time)."""
+    try:
+        _hasher.verify(user.password_hash or _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+    return user.password_hash is not None
+
+
 def authenticate(email: str, password: str) -> User:
     """The active user with these credentials, or InvalidCredentials."""
     user = find_user_by_email(email)
@@ -208,6 +218,10 @@ def set_user_active(user: User, is_active: bool, actor: User) -> None:
     """Deactivate (ending every session) or reactivate an account."""
     if user.id == actor.id and not is_active:
         raise DomainError(_l("You cannot deactivate your own account."))
+    if user.is_erased and is_active:
+        raise Conflict(
+            _l("This account was erased at its owner's request: it cannot be reactivated.")
+        )
     user.is_active = is_active
     if not is_active:
         revoke_sessions(user)
@@ -266,6 +280,8 @@ def update_user(
 
     A change of role or organisation ends the account's sessions, so that its new rights apply
     at once (an admin editing their own account keeps the browser they are using)."""
+    if user.is_erased:
+        raise Conflict(_l("This account was erased at its owner's request: it cannot be changed."))
     if user.id == actor.id and user.role is Role.ADMIN and role is not Role.ADMIN:
         raise DomainError(_l("You cannot remove your own administrator role."), field="role")
     check_role_fits_organisation(role, organisation)

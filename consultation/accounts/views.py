@@ -3,6 +3,7 @@ accounts."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from flask import (
@@ -22,12 +23,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from consultation.accounts import services
+from consultation.accounts import personal_data, services
 from consultation.accounts.forms import (
     ORGANISATION_KIND_LABELS,
     ROLE_LABELS,
     AcceptInvitationForm,
     ConfirmForm,
+    EraseAccountForm,
     InvitationForm,
     OrganisationEditForm,
     OrganisationForm,
@@ -119,18 +121,27 @@ def sign_out():
     return redirect(url_for("pages.index"))
 
 
-@bp.route("/compte")
-@access(signed_in)
-def account():
-    """The user's account: profile, password and signed-in browsers."""
+def _account_page(
+    password_form: PasswordChangeForm | None = None,
+    erase_form: EraseAccountForm | None = None,
+    status: int = 200,
+):
     user = current_user._get_current_object()
     return render_template(
         "accounts/account.html",
-        password_form=PasswordChangeForm(),
+        password_form=password_form or PasswordChangeForm(formdata=None),
+        erase_form=erase_form or EraseAccountForm(formdata=None),
         confirm_form=ConfirmForm(),
         sessions=services.active_sessions(user),
         is_current=lambda s: services.is_current_session(user, s),
-    )
+    ), status
+
+
+@bp.route("/compte")
+@access(signed_in)
+def account():
+    """The user's account: profile, password, signed-in browsers and personal data."""
+    return _account_page()
 
 
 @bp.route("/compte/mot-de-passe", methods=["POST"])
@@ -149,14 +160,49 @@ def change_password():
                 _("Your password has been changed. Your other browsers are signed out."), "success"
             )
             return redirect(url_for("accounts.account"))
-    page = render_template(
-        "accounts/account.html",
-        password_form=form,
-        confirm_form=ConfirmForm(),
-        sessions=services.active_sessions(user),
-        is_current=lambda s: services.is_current_session(user, s),
+    return _account_page(password_form=form, status=400)
+
+
+@bp.route("/compte/donnees.json")
+@access(signed_in)
+def export_data():
+    """Download everything the platform holds about the signed-in user, as JSON."""
+    data = personal_data.export_personal_data(current_user._get_current_object())
+    return (
+        json.dumps(data, ensure_ascii=False, indent=2),
+        200,
+        {
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="mes-donnees-utiles-ensemble.json"',
+            "Cache-Control": "no-store",
+        },
     )
-    return page, 400
+
+
+@bp.route("/compte/effacer", methods=["POST"])
+@access(signed_in)
+@limiter.limit(SIGN_IN_LIMIT)
+def erase_account():
+    """Erase the signed-in user's account once they retype their password; signs out."""
+    form = EraseAccountForm()
+    if not form.validate_on_submit():
+        return _account_page(erase_form=form, status=400)
+    try:
+        personal_data.erase_account(current_user._get_current_object(), form.password.data)
+    except DomainError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return _account_page(erase_form=form, status=error.status_code)
+    logout_user()
+    session.clear()
+    flash(
+        _(
+            "Your account is erased: your name and e-mail address are deleted and you are "
+            "signed out everywhere. Thank you for taking part."
+        ),
+        "success",
+    )
+    return redirect(url_for("pages.index"), 303)
 
 
 @bp.route("/compte/sessions/<int:session_id>/fermer", methods=["POST"])

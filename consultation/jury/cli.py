@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from consultation.core.errors import DomainError
 from consultation.core.models import utcnow
@@ -194,6 +194,38 @@ def replay(draw_file: Path) -> None:
     )
     for reference in references:
         click.echo(reference)
+
+
+@jury_cli.command("purge")
+@click.argument("slug")
+def purge(slug: str) -> None:
+    """Once the consultation is archived, erase the personal data its archive does not need:
+    the jury pool's contact data, the jurors' invitation addresses, the debates' registrations
+    and the rounds' secret keys, after which no ballot can be linked to a juror. The draws'
+    public data, the ballot logs and the results stay. Running it again erases nothing more."""
+    from consultation.consultations.models import Consultation
+    from consultation.jury.retention import purge_consultation
+
+    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None:
+        raise click.ClickException(f"No consultation has the slug {slug!r}.")
+    try:
+        summary = purge_consultation(consultation, None, utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    if not summary.total:
+        click.echo(f"Nothing to purge in {slug}: its personal data was purged already.")
+        return
+    click.echo(f"Purged the personal data of {slug}:")
+    click.echo(f"  jury pool contacts erased: {summary.contacts}")
+    click.echo(f"  juror invitation addresses erased: {summary.invitations}")
+    click.echo(f"  debate registrations anonymised: {summary.registrations}")
+    click.echo(
+        f"  ballot secret keys erased: {summary.secret_keys} "
+        "(ballots can no longer be linked to jurors)"
+    )
 
 
 @jury_cli.command("bench")

@@ -56,6 +56,9 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
     ("accounts.account", "GET"): ("/compte", SIGNED_IN),
     ("accounts.change_password", "POST"): ("/compte/mot-de-passe", SIGNED_IN),
     ("accounts.revoke_session", "POST"): ("/compte/sessions/999999/fermer", SIGNED_IN),
+    ("accounts.export_data", "GET"): ("/compte/donnees.json", SIGNED_IN),
+    # Without the password typed again, the form is refused (400) and nothing is erased.
+    ("accounts.erase_account", "POST"): ("/compte/effacer", SIGNED_IN),
     ("accounts.accept_invitation", "GET"): ("/invitation/unknown-token", PUBLIC),
     ("accounts.accept_invitation", "POST"): ("/invitation/unknown-token", PUBLIC),
     ("accounts.organisations", "GET"): ("/gestion/organisations", ADMIN_ONLY),
@@ -230,6 +233,10 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, object]]] = {
         ADMIN_ONLY,
     ),
     ("jury.quotas", "POST"): (f"/gestion/consultations/{SLUG}/jury/vivier/quotas", ADMIN_ONLY),
+    ("jury.erase_member", "POST"): (
+        f"/gestion/consultations/{SLUG}/jury/vivier/membres/999999/effacer",
+        ADMIN_ONLY,
+    ),
     # exports: the final text and its files (public from the remise phase: the table's
     # consultation is in concertation, so the public gets 404), the export action (staff)
     ("exports.final_text", "GET"): (

@@ -13,7 +13,7 @@ from consultation.core.models import utcnow
 from consultation.core.permissions import access, is_admin, public
 from consultation.core.views import acting_user, show_error
 from consultation.extensions import db, limiter
-from consultation.jury import members
+from consultation.jury import members, retention
 from consultation.jury.forms import (
     PoolImportForm,
     QuotasForm,
@@ -101,6 +101,7 @@ def _pool_page(
     status: int = 200,
 ):
     categories = members.list_categories(consultation)
+    query = request.args.get("q", "")[:200]
     return render_template(
         "jury/pool.html",
         consultation=consultation,
@@ -108,6 +109,8 @@ def _pool_page(
         is_frozen=members.is_pool_frozen(consultation),
         import_form=import_form or PoolImportForm(formdata=None),
         editor=editor or quotas_form(categories),
+        query=query,
+        found=retention.search_pool(consultation, query) if query.strip() else None,
     ), status
 
 
@@ -201,4 +204,35 @@ def quotas(slug: str):
         db.session.rollback()
         return _pool_page(consultation, editor=form, status=show_error(form, error))
     flash(_("The quotas are saved."), "success")
+    return redirect(url_for("jury.pool", slug=consultation.slug), 303)
+
+
+@bp.route(
+    "/gestion/consultations/<slug>/jury/vivier/membres/<int:member_id>/effacer", methods=["POST"]
+)
+@access(is_admin)
+def erase_member(slug: str, member_id: int):
+    """Erase a volunteer's personal data at their request (only their contact data once a draw
+    was committed, so that the draw still replays)."""
+    consultation = load_consultation(slug)
+    member = retention.find_pool_member(consultation, member_id)
+    erasure = retention.erase_pool_member(consultation, member, acting_user(), utcnow())
+    if erasure.member_removed:
+        message = _(
+            "Volunteer %(reference)s erased: they have left the pool, with their answers and "
+            "contact details.",
+            reference=erasure.reference,
+        )
+    elif erasure.had_contact:
+        message = _(
+            "Contact details of volunteer %(reference)s erased. Their pseudonymous reference and "
+            "answers stay in the pool, so that the draws already committed can still be replayed.",
+            reference=erasure.reference,
+        )
+    else:
+        message = _(
+            "Volunteer %(reference)s had no contact details left: nothing more to erase.",
+            reference=erasure.reference,
+        )
+    flash(message, "success")
     return redirect(url_for("jury.pool", slug=consultation.slug), 303)

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -272,33 +272,28 @@ def write_inputs(work: Path) -> None:
 def vote_load(work: Path, database_url: str | None) -> list[OperationResult]:
     """100 jurors voting at once on PostgreSQL (bench/jury_votes.py): one row, judged on its
     own targets (no ballot lost, p95 of a vote under 200 ms); none when PostgreSQL is absent."""
-    print(f"== {jury_votes.NAME}", flush=True)
-    started = time.perf_counter()
-    try:
-        result = jury_votes.run(work, database_url)
-    except BenchError as error:
-        elapsed = time.perf_counter() - started
-        return [OperationResult(jury_votes.NAME, elapsed, None, False, str(error))]
-    if result is None:
-        return []
-    elapsed = time.perf_counter() - started
-    return [OperationResult(jury_votes.NAME, elapsed, None, result.ok, result.summary())]
+    return _judged_run(jury_votes.NAME, lambda: jury_votes.run(work, database_url))
 
 
 def two_servers_load(work: Path, database_url: str | None) -> list[OperationResult]:
     """200 visitors and 100 jurors on two app servers (bench/load.py): one row, judged on its
     own targets (no error, no ballot lost or doubled); none without PostgreSQL and Redis."""
-    print(f"== {load_test.NAME}", flush=True)
+    return _judged_run(load_test.NAME, lambda: load_test.run(work, database_url))
+
+
+def _judged_run(name: str, run: Callable[[], Any]) -> list[OperationResult]:
+    """A bench of its own as one row of the operations: `run` returns None when it skipped,
+    else a result with `ok` and `summary()`."""
+    print(f"== {name}", flush=True)
     started = time.perf_counter()
     try:
-        result = load_test.run(work, database_url)
+        result = run()
     except BenchError as error:
-        elapsed = time.perf_counter() - started
-        return [OperationResult(load_test.NAME, elapsed, None, False, str(error))]
+        return [OperationResult(name, time.perf_counter() - started, None, False, str(error))]
     if result is None:
         return []
     elapsed = time.perf_counter() - started
-    return [OperationResult(load_test.NAME, elapsed, None, result.ok, result.summary())]
+    return [OperationResult(name, elapsed, None, result.ok, result.summary())]
 
 
 def runnable(operations: Sequence[Operation]) -> list[Operation]:

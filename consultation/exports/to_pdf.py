@@ -220,8 +220,11 @@ def render(text: FinalText) -> bytes:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
         try:
             main = write_pdf(main_html, static)
-        finally:
-            provenance, errors = child.communicate()
+        except BaseException:
+            child.kill()  # its half of the document is of no use now
+            child.communicate()
+            raise
+        provenance, errors = child.communicate()
     if child.returncode != 0:
         raise RuntimeError(f"The provenance annex failed: {errors.decode(errors='replace')[-500:]}")
     return _combine(main, provenance)

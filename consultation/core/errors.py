@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from consultation.core import audit
-from consultation.core.logs import request_id
+from consultation.core.logs import logged_path, request_id
 from consultation.extensions import db
 
 
@@ -117,7 +117,7 @@ def record_refusal(status: int) -> None:
     db.session.rollback()
     audit.record(
         "access.refused" if status == 403 else "access.rate_limited",
-        path=request.path,
+        path=logged_path(),
         method=request.method,
         endpoint=request.endpoint,
     )
@@ -163,7 +163,7 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, OSError) and error.errno == errno.ENOSPC:
             # A full disk (an upload spooled to a file, an export's working files): the request's
             # work was rolled back; say so rather than "something went wrong".
-            app.logger.error("Disk full on %s %s", request.method, request.path, exc_info=error)
+            app.logger.error("Disk full on %s %s", request.method, logged_path(), exc_info=error)
             return error_response(507)
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("Unhandled error on %s %s", request.method, logged_path())
         return error_response(500)

@@ -22,6 +22,16 @@ _HANDLER_NAME = "consultation"
 access_logger = logging.getLogger("consultation.access")
 
 
+def logged_path() -> str:
+    """The request's path as logs show it: a one-time token in it (an invitation, a password
+    reset, a registration's cancel link) is a secret, and logs are read by more people."""
+    path = request.path
+    token = (request.view_args or {}).get("token")
+    if isinstance(token, str) and token:
+        path = path.replace(token, "[token]")
+    return path
+
+
 def request_id() -> str | None:
     """The current request's id, None outside a request."""
     return g.get("request_id") if has_request_context() else None
@@ -34,7 +44,7 @@ class RequestContext(logging.Filter):
         if has_request_context():
             record.request_id = g.get("request_id")
             record.method = request.method
-            record.path = request.path
+            record.path = logged_path()
             record.remote_addr = request.remote_addr
             user = g.get("_login_user")  # only if already loaded: logging must not query
             record.user_id = getattr(user, "id", None) if user is not None else None
@@ -99,7 +109,7 @@ def init_app(app: Flask) -> None:
             access_logger.info(
                 "%s %s %s",
                 request.method,
-                request.path,
+                logged_path(),
                 response.status_code,
                 extra={
                     "request_id": identifier,

@@ -36,6 +36,17 @@ def test_each_request_is_logged_with_its_status_duration_and_id(client, caplog):
     assert record.request_id == response.headers[logs.REQUEST_ID_HEADER]
 
 
+def test_one_time_tokens_in_paths_never_reach_the_logs(client, caplog):
+    with caplog.at_level(logging.INFO, logger="consultation.access"):
+        client.get("/mot-de-passe/un-jeton-secret-de-test")
+        client.get("/invitation/autre-jeton-secret")
+    lines = [r.getMessage() for r in caplog.records if r.name == "consultation.access"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("GET /mot-de-passe/[token] ")
+    assert lines[1].startswith("GET /invitation/[token] ")
+    assert not any("secret" in line for line in lines)
+
+
 def test_a_server_error_page_gives_the_reference_of_its_log_lines(app, client, caplog):
     from consultation.core.permissions import access, public
 

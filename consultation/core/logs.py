@@ -99,13 +99,16 @@ def init_app(app: Flask) -> None:
         g.request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
+    # The development server writes its own line per request already.
+    access_lines = app.config["APP_ENV"] != "development"
+
     @app.after_request
     def log_request(response: Response) -> Response:
         identifier = g.get("request_id")
         if identifier:
             response.headers[REQUEST_ID_HEADER] = identifier
         started = g.get("request_started")
-        if started is not None and access_logger.isEnabledFor(logging.INFO):
+        if access_lines and started is not None and access_logger.isEnabledFor(logging.INFO):
             access_logger.info(
                 "%s %s %s",
                 request.method,

@@ -20,8 +20,11 @@ from consultation.accounts.models import (
 from consultation.accounts.services import active_sessions, password_matches, revoke_sessions
 from consultation.core import audit
 from consultation.core.errors import Conflict, DomainError
-from consultation.core.models import utcnow
+from consultation.core.models import Base, utcnow
+from consultation.debates.models import Debate, Registration
 from consultation.extensions import db
+from consultation.jury.models import Juror, PoolContact, PoolMember
+from consultation.proposals.models import Cosignature, Proposal, ProposalRevision
 
 ERASED = "[erased]"  # what replaces a personal value in the audit log's details
 # Details of audit entries that may hold a name or an address.
@@ -31,6 +34,20 @@ _PERSONAL_DETAILS = ("email", "display_name", "name", "full_name")
 def erased_email(kind: str, row_id: int) -> str:
     """A unique placeholder address for an erased row (`kind` tells the tables apart)."""
     return f"erased-{kind}-{row_id}-{secrets.token_hex(4)}@{ERASED_EMAIL_DOMAIN}"
+
+
+def erase_registration(registration: Registration) -> None:
+    """A debate registration without the name, address and organisation of who registered."""
+    registration.email = erased_email("registration", registration.id)
+    registration.name = ""
+    registration.organisation_name = ""
+
+
+def erase_invitation(invitation: Invitation, now: datetime) -> None:
+    """An invitation without its address; a link not used yet stops working."""
+    invitation.email = erased_email("invitation", invitation.id)
+    if invitation.accepted_at is None:
+        invitation.expires_at = min(invitation.expires_at, now)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -51,10 +68,6 @@ def _organisation_data(organisation: Organisation | None) -> dict[str, object] |
 def export_personal_data(user: User) -> dict[str, object]:
     """Everything the platform holds about the user or their e-mail address, as JSON-ready
     data: never a password hash, a token hash nor a ballot key."""
-    from consultation.debates.models import Debate, Registration
-    from consultation.jury.models import Juror, PoolContact, PoolMember
-    from consultation.proposals.models import Cosignature, Proposal, ProposalRevision
-
     email = user.email
     sessions = active_sessions(user)
     invitations = db.session.scalars(
@@ -264,8 +277,6 @@ _EXPORTED_REFERENCES = {
 def _other_records(user: User) -> list[dict[str, object]]:
     """Every other row that references the account (staff work: article revisions, frozen
     versions, draws...), by table and column, found from the schema so that none is missed."""
-    from consultation.core.models import Base
-
     found = []
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
@@ -301,10 +312,6 @@ def erase_account(user: User, password: str) -> None:
     The organisation's proposals stay with it, without their author; debate registrations and
     jury pool contacts under the address are erased; the audit log keeps the actions without
     the name or address."""
-    from consultation.debates.models import Registration
-    from consultation.jury.models import PoolContact
-    from consultation.proposals.models import Cosignature, Proposal, ProposalRevision
-
     if user.is_erased:
         raise Conflict(_l("This account has already been erased."))
     if not password_matches(user, password):
@@ -324,18 +331,14 @@ def erase_account(user: User, password: str) -> None:
         db.session.scalars(select(Registration).where(Registration.email == email))
     )
     for registration in registrations:
-        registration.email = erased_email("registration", registration.id)
-        registration.name = ""
-        registration.organisation_name = ""
+        erase_registration(registration)
     contacts = db.session.execute(
         delete(PoolContact).where(PoolContact.email == email), execution_options=no_sync
     ).rowcount
     for invitation in db.session.scalars(
         select(Invitation).where((Invitation.email == email) | (Invitation.user_id == user.id))
     ):
-        invitation.email = erased_email("invitation", invitation.id)
-        if invitation.accepted_at is None:
-            invitation.expires_at = min(invitation.expires_at, utcnow())
+        erase_invitation(invitation, utcnow())
     db.session.execute(
         update(Proposal).where(Proposal.author_id == user.id).values(author_id=None),
         execution_options=no_sync,

@@ -89,6 +89,11 @@ ERROR_MESSAGES = {
 }
 
 
+def is_disk_full(error: BaseException) -> bool:
+    """Whether an error is the disk running out of space (ENOSPC)."""
+    return isinstance(error, OSError) and error.errno == errno.ENOSPC
+
+
 def wants_json() -> bool:
     """API clients get JSON errors; people get pages."""
     if request.path.startswith("/api/"):
@@ -160,7 +165,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         db.session.rollback()  # the error page must not run in a failed transaction
-        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        if is_disk_full(error):
             # A full disk (an upload spooled to a file, an export's working files): the request's
             # work was rolled back; say so rather than "something went wrong".
             app.logger.error("Disk full on %s %s", request.method, logged_path(), exc_info=error)

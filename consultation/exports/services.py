@@ -3,7 +3,6 @@ SHA-256 so that every app server serves, and every dispatch sends, the same byte
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import io
 import zipfile
@@ -17,6 +16,7 @@ from consultation.accounts.models import User
 from consultation.consultations.models import Consultation, Phase
 from consultation.core import audit
 from consultation.core.audit import AuditEntry
+from consultation.core.errors import is_disk_full
 from consultation.core.jobs import job
 from consultation.core.models import utcnow
 from consultation.exports.final_text import FinalText, build_final_text
@@ -118,8 +118,7 @@ def export_job(consultation_id: int, actor_id: int | None) -> None:
     except Exception as error:
         # Staff see on the page that the export they asked for failed (the job queue logs it).
         db.session.rollback()
-        disk_full = isinstance(error, OSError) and error.errno == errno.ENOSPC
-        reason = "disk_full" if disk_full else type(error).__name__
+        reason = "disk_full" if is_disk_full(error) else type(error).__name__
         audit.record(EXPORT_FAILED, consultation, actor=actor, reason=reason)
         db.session.commit()
         raise

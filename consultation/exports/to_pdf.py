@@ -149,15 +149,20 @@ def _cited_count(text: FinalText) -> int:
     return sum(len(article.sources) for article in text.all_articles())
 
 
+def _render_template(name: str, context: dict[str, Any]) -> str:
+    # An application context is enough, not a request: the page's context processors are
+    # left out, as the document has no visitor.
+    return current_app.jinja_env.get_template(name).render(context)
+
+
 def render_html(text: FinalText) -> str:
-    """The HTML of the text without its provenance annex (needs an application context, not a
-    request: the page's context processors are left out, as the document has no visitor)."""
-    return current_app.jinja_env.get_template(TEMPLATE).render(_context(text))
+    """The HTML of the text without its provenance annex."""
+    return _render_template(TEMPLATE, _context(text))
 
 
 def render_provenance_html(text: FinalText) -> str:
     """The HTML of the provenance annex, a document of its own."""
-    return current_app.jinja_env.get_template(PROVENANCE_TEMPLATE).render(_context(text))
+    return _render_template(PROVENANCE_TEMPLATE, _context(text))
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,9 @@ def render(text: FinalText) -> bytes:
     annex, paginated from I. WeasyPrint lays out one page after the other on one core: for a
     large text the provenance annex is laid out at the same time by another process."""
     static = current_app.static_folder or ""
-    main_html, provenance_html = render_html(text), render_provenance_html(text)
+    context = _context(text)  # the origins and the outline are computed once for both
+    main_html = _render_template(TEMPLATE, context)
+    provenance_html = _render_template(PROVENANCE_TEMPLATE, context)
     if _cited_count(text) <= MAX_TITLED_SOURCES:
         return _combine(write_pdf(main_html, static), write_pdf(provenance_html, static))
     with tempfile.TemporaryDirectory(prefix="pdf-") as folder:

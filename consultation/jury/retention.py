@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import contains_eager
 
 from consultation.accounts.models import ERASED_EMAIL_DOMAIN, Invitation, User
-from consultation.accounts.personal_data import erased_email
+from consultation.accounts.personal_data import erase_invitation, erase_registration
 from consultation.consultations.models import Consultation, Phase
 from consultation.core import audit
 from consultation.core.errors import Conflict, NotFound
@@ -80,9 +80,7 @@ def _erase_juror_invitations(member_ids: list[int], now: datetime) -> int:
         .where(Invitation.email.not_like(f"%@{ERASED_EMAIL_DOMAIN}"))
     ).all()
     for invitation in invitations:
-        invitation.email = erased_email("invitation", invitation.id)
-        if invitation.accepted_at is None:
-            invitation.expires_at = min(invitation.expires_at, now)
+        erase_invitation(invitation, now)
     return len(invitations)
 
 
@@ -177,9 +175,7 @@ def purge_consultation(
         .where(Registration.email.not_like(f"%@{ERASED_EMAIL_DOMAIN}"))
     ).all()
     for registration in registrations:
-        registration.email = erased_email("registration", registration.id)
-        registration.name = ""
-        registration.organisation_name = ""
+        erase_registration(registration)
     summary = PurgeSummary(contacts, keys, invitations, len(registrations))
     if summary.total:
         audit.record(

@@ -4,9 +4,9 @@ browser's, but able to switch servers between two requests, as a load balancer w
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +20,11 @@ from flask import Flask
 from consultation.accounts.models import User
 from consultation.accounts.services import start_session
 from consultation.extensions import db
+from tests.smtp_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_process(name: str, arguments: list[str], env: dict[str, str], logs: Path):
@@ -67,11 +62,9 @@ class AppServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn {self.name} stopped:\n{self.log.read_text()}")
-            try:
+            with contextlib.suppress(OSError):  # not listening yet
                 if Visitor().get(self, "/healthz").status == 200:
                     return
-            except OSError:
-                pass
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn {self.name} not healthy:\n{self.log.read_text()}")
 
